@@ -1,0 +1,28 @@
+"""lstmviz-widget: linked, scrubbable, verified views of what a Keras recurrent model does."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .data import Capture, LayerCapture
+
+try:
+    __version__ = version("lstmviz-widget")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0+unknown"
+
+__all__ = ["Capture", "LSTMExplorer", "LayerCapture", "__version__", "capture"]
+
+
+def __getattr__(name: str):
+    # The explorer pulls in ipywidgets/anywidget and `capture` pulls in Keras: import lazily so
+    # `from lstmviz_widget import Capture` works on a machine with neither Keras nor a frontend.
+    if name == "LSTMExplorer":
+        from .widget.explorer import LSTMExplorer
+
+        return LSTMExplorer
+    if name == "capture":
+        from .probe.capture import capture
+
+        return capture
+    raise AttributeError(f"module 'lstmviz_widget' has no attribute {name!r}")

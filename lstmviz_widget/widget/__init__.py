@@ -1,0 +1,1 @@
+"""Jupyter widgets (anywidget): the explorer."""

@@ -1,0 +1,139 @@
+"""`LSTMExplorer`: linked, scrubbable views of a Capture. Mirrored by js/model.ts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets as t
+
+from ..data import Capture, LayerCapture
+from ._serialization import capture_payload
+
+_STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+class LSTMExplorer(anywidget.AnyWidget):
+    """Scrub through what a recurrent model does at every timestep.
+
+    Parameters
+    ----------
+    model_or_capture : keras.Model or Capture
+        A built Keras 3 model with at least one LSTM/GRU/SimpleRNN layer, or a capture made
+        earlier (``capture(...)`` or ``Capture.load(...)``); a capture needs no Keras.
+    seq : array-like, optional
+        Input for ``model``: ``(T, D)`` for one sequence or ``(B, T, D)`` for a batch (token ids
+        ``(T,)``/``(B, T)`` for an ``Embedding`` front end). Required with a model, refused
+        with a capture.
+    **capture_kwargs
+        Passed to :func:`lstmviz_widget.capture` (``mask``, ``tokens``).
+    """
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    timestep = t.Int(0).tag(sync=True)
+    """int: Cursor position (0-based timestep). Synced both ways. Default 0."""
+
+    sample = t.Int(0).tag(sync=True)
+    """int: Which sequence of the batch the views show. Synced both ways. Default 0."""
+
+    layer = t.Unicode("").tag(sync=True)
+    """str: Name of the layer shown (one of ``capture.layer_names``). Default: the first."""
+
+    quantity = t.Unicode("h").tag(sync=True)
+    """str: What the main heatmap shows: ``"h"``, ``"c"`` or ``"gate:<name>"``. Default ``"h"``."""
+
+    selected_units = t.List(t.Int(), default_value=[]).tag(sync=True)
+    """list of int: Highlighted units, shared by every view. Default empty."""
+
+    _data = t.Dict().tag(sync=True)
+
+    def __init__(
+        self,
+        model_or_capture: Any,
+        seq: Any = None,
+        *,
+        timestep: int = 0,
+        sample: int = 0,
+        layer: str | None = None,
+        **capture_kwargs: Any,
+    ) -> None:
+        if isinstance(model_or_capture, Capture):
+            if seq is not None or capture_kwargs:
+                raise TypeError(
+                    "LSTMExplorer(capture) takes no sequence or capture options: the capture "
+                    "already holds them. Pass a model to capture a new sequence."
+                )
+            cap = model_or_capture
+        else:
+            if seq is None:
+                raise TypeError(
+                    "LSTMExplorer(model, seq): pass the input sequence to probe, e.g. an array "
+                    "of shape (T, features) or (batch, T, features)."
+                )
+            from ..probe.capture import capture
+
+            cap = capture(model_or_capture, seq, **capture_kwargs)
+        self.capture: Capture = cap
+        """Capture: the arrays the views draw (read-only by convention)."""
+        first = cap.layer_names[0]
+        super().__init__(_data=capture_payload(cap), layer=layer or first)
+        self.sample = sample
+        self.timestep = timestep
+
+    @t.validate("timestep")
+    def _check_timestep(self, proposal: t.Bunch) -> int:
+        value = int(proposal["value"])
+        n = self.capture.n_steps if hasattr(self, "capture") else 1
+        if not 0 <= value < n:
+            raise t.TraitError(f"timestep must be in [0, {n - 1}], got {value}")
+        return value
+
+    @t.validate("sample")
+    def _check_sample(self, proposal: t.Bunch) -> int:
+        value = int(proposal["value"])
+        n = self.capture.n_samples if hasattr(self, "capture") else 1
+        if not 0 <= value < n:
+            raise t.TraitError(f"sample must be in [0, {n - 1}], got {value}")
+        return value
+
+    @t.validate("layer")
+    def _check_layer(self, proposal: t.Bunch) -> str:
+        value = str(proposal["value"])
+        if hasattr(self, "capture") and value not in self.capture.layers:
+            raise t.TraitError(f"layer must be one of {self.capture.layer_names}, got {value!r}")
+        return value
+
+    @t.validate("quantity")
+    def _check_quantity(self, proposal: t.Bunch) -> str:
+        value = str(proposal["value"])
+        if hasattr(self, "capture") and self.layer:
+            lc = self.capture[self.layer]
+            allowed = _quantities(lc)
+            if value not in allowed:
+                raise t.TraitError(f"quantity for layer {lc.name!r} must be one of {allowed}")
+        return value
+
+    @t.validate("selected_units")
+    def _check_units(self, proposal: t.Bunch) -> list[int]:
+        units = [int(u) for u in proposal["value"]]
+        if hasattr(self, "capture") and self.layer:
+            n = self.capture[self.layer].units
+            bad = [u for u in units if not 0 <= u < n]
+            if bad:
+                raise t.TraitError(f"selected_units {bad} out of range [0, {n - 1}]")
+        return units
+
+    @t.observe("layer")
+    def _on_layer(self, change: dict[str, Any]) -> None:
+        lc = self.capture[change["new"]]
+        if self.quantity not in _quantities(lc):
+            self.quantity = "h"
+        self.selected_units = [u for u in self.selected_units if u < lc.units]
+
+
+def _quantities(lc: LayerCapture) -> list[str]:
+    """What the heatmap can show for one layer: h, c (LSTM) and each gate."""
+    return ["h"] + (["c"] if lc.c is not None else []) + [f"gate:{g}" for g in lc.gates]
