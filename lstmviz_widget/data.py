@@ -168,9 +168,12 @@ class Capture:
 
     @property
     def n_steps(self) -> int:
-        """Number of timesteps T (after padding)."""
-        first = next(iter(self.layers.values()))
-        return int(first.h.shape[1])
+        """Number of timesteps T (after padding) of the longest layer.
+
+        Layers fed by different inputs (an encoder and a decoder) keep their own time axis:
+        ``cap[name].h.shape[1]``.
+        """
+        return max(int(lc.h.shape[1]) for lc in self)
 
     def __getitem__(self, name: str) -> LayerCapture:
         try:

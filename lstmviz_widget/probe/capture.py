@@ -42,9 +42,9 @@ def _weights(layer: Any) -> CellWeights:
     cell = layer.cell
     bias = getattr(cell, "bias", None) if getattr(cell, "use_bias", True) else None
     return CellWeights(
-        kernel=np.asarray(keras.ops.convert_to_numpy(cell.kernel), np.float32),
-        recurrent_kernel=np.asarray(keras.ops.convert_to_numpy(cell.recurrent_kernel), np.float32),
-        bias=None if bias is None else np.asarray(keras.ops.convert_to_numpy(bias), np.float32),
+        kernel=_f32(cell.kernel.numpy()),
+        recurrent_kernel=_f32(cell.recurrent_kernel.numpy()),
+        bias=None if bias is None else _f32(bias.numpy()),
     )
 
 

@@ -26,8 +26,10 @@ class LSTMExplorer(anywidget.AnyWidget):
         Input for ``model``: ``(T, D)`` for one sequence or ``(B, T, D)`` for a batch (token ids
         ``(T,)``/``(B, T)`` for an ``Embedding`` front end). Required with a model, refused
         with a capture.
-    **capture_kwargs
-        Passed to :func:`lstmviz_widget.capture` (``mask``, ``tokens``).
+    mask, tokens
+        Passed to :func:`lstmviz_widget.capture` with a model.
+    timestep, sample, layer
+        Initial cursor, sample and layer (default: 0, 0, the first layer).
     """
 
     _esm = _STATIC / "widget.js"
@@ -58,10 +60,11 @@ class LSTMExplorer(anywidget.AnyWidget):
         timestep: int = 0,
         sample: int = 0,
         layer: str | None = None,
-        **capture_kwargs: Any,
+        mask: Any = None,
+        tokens: Any = None,
     ) -> None:
         if isinstance(model_or_capture, Capture):
-            if seq is not None or capture_kwargs:
+            if seq is not None or mask is not None or tokens is not None:
                 raise TypeError(
                     "LSTMExplorer(capture) takes no sequence or capture options: the capture "
                     "already holds them. Pass a model to capture a new sequence."
@@ -75,7 +78,7 @@ class LSTMExplorer(anywidget.AnyWidget):
                 )
             from ..probe.capture import capture
 
-            cap = capture(model_or_capture, seq, **capture_kwargs)
+            cap = capture(model_or_capture, seq, mask=mask, tokens=tokens)
         self.capture: Capture = cap
         """Capture: the arrays the views draw (read-only by convention)."""
         first = cap.layer_names[0]
