@@ -51,17 +51,12 @@ OPTIONS = [
 ]
 
 
-def _data(rng):
-    x = rng.normal(size=(B, T, D)).astype(np.float32)
-    return x
-
-
 def build(cell: str, option: str):
     """A tiny model, its input, and the names of the layers whose output is the reference."""
     keras.utils.set_random_seed(1)
     rng = np.random.default_rng(7)
     make = CELLS[cell]
-    x = _data(rng)
+    x = rng.normal(size=(B, T, D)).astype(np.float32)
     inp = keras.Input((None, D))
     if option == "last":
         out = make()(inp)
