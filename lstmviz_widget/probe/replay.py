@@ -89,12 +89,17 @@ def carried_state(out: np.ndarray, mask: np.ndarray | None, h0: np.ndarray) -> n
     return state
 
 
-def _previous(h: np.ndarray, h0: np.ndarray) -> np.ndarray:
-    """H_prev: the state entering each step, (B, T, U)."""
-    prev = np.empty_like(h)
-    prev[:, 0] = h0
-    prev[:, 1:] = h[:, :-1]
-    return prev
+def _previous(h: np.ndarray, h0: np.ndarray, sl: slice) -> np.ndarray:
+    """H_prev for the steps in ``sl``: the state entering each step, (B, len, U)."""
+    if sl.start > 0:
+        return h[:, sl.start - 1 : sl.stop - 1]
+    return np.concatenate([h0[:, None], h[:, : sl.stop - 1]], axis=1)
+
+
+def _mm(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``a @ w`` for (B, T, K) ``a`` as one 2-D GEMM (numpy's batched 3-D matmul is far slower)."""
+    flat = np.ascontiguousarray(a).reshape(-1, a.shape[-1])
+    return (flat @ w).reshape(*a.shape[:-1], w.shape[-1])
 
 
 def _chunks(b: int, t: int, width: int):
@@ -104,14 +109,16 @@ def _chunks(b: int, t: int, width: int):
 
 
 def _residual(h_rep: np.ndarray, h_out: np.ndarray, mask: np.ndarray | None) -> tuple[float, float]:
-    diff = np.abs(h_rep - h_out)
-    mag = np.abs(h_out)
-    if mask is not None:
-        diff = diff[mask]
-        mag = mag[mask]
-    if diff.size == 0:
+    """(max |h_rep - h_out|, max |h_out|) over processed steps; overwrites ``h_rep``."""
+    np.subtract(h_rep, h_out, out=h_rep)
+    np.abs(h_rep, out=h_rep)
+    if mask is None:
+        if h_rep.size == 0:
+            return 0.0, 0.0
+        return float(np.nanmax(h_rep)), float(max(np.nanmax(h_out), -np.nanmin(h_out)))
+    if not mask.any():
         return 0.0, 0.0
-    return float(np.nanmax(diff)), float(np.nanmax(mag))
+    return float(np.nanmax(h_rep[mask])), float(np.nanmax(np.abs(h_out[mask])))
 
 
 def replay(
@@ -136,17 +143,16 @@ def replay(
     u = out.shape[-1]
     h0 = np.zeros((b, u), np.float32) if h0 is None else np.asarray(h0, np.float32)
     h = carried_state(out, mask, h0)
-    h_prev = _previous(h, h0)
     if kind == "LSTM":
-        return _replay_lstm(x, h, h_prev, weights, act, rec_act, mask, c0)
+        return _replay_lstm(x, h, h0, weights, act, rec_act, mask, c0)
     if kind == "GRU":
-        return _replay_gru(x, h, h_prev, weights, act, rec_act, mask, reset_after)
+        return _replay_gru(x, h, h0, weights, act, rec_act, mask, reset_after)
     if kind == "SimpleRNN":
-        return _replay_simple(x, h, h_prev, weights, act, mask)
+        return _replay_simple(x, h, h0, weights, act, mask)
     raise NotImplementedError(f"no replay for cell kind {kind!r}")
 
 
-def _replay_lstm(x, h, h_prev, w, act, rec_act, mask, c0) -> Replay:
+def _replay_lstm(x, h, h0, w, act, rec_act, mask, c0) -> Replay:
     b, t, _ = x.shape
     u = h.shape[-1]
     gates = {
@@ -156,8 +162,8 @@ def _replay_lstm(x, h, h_prev, w, act, rec_act, mask, c0) -> Replay:
     c_prev = np.zeros((b, u), np.float32) if c0 is None else np.array(c0, np.float32)
     tmp = np.empty((b, u), np.float32)
     for sl in _chunks(b, t, 4 * u):
-        z = x[:, sl] @ w.kernel
-        z += h_prev[:, sl] @ w.recurrent_kernel
+        z = _mm(x[:, sl], w.kernel)
+        z += _mm(_previous(h, h0, sl), w.recurrent_kernel)
         if w.bias is not None:
             z += w.bias
         i = rec_act(z[..., :u])
@@ -188,7 +194,7 @@ def _replay_lstm(x, h, h_prev, w, act, rec_act, mask, c0) -> Replay:
     return Replay(h=h, c=c, gates=gates, fidelity=worst, scale=scale)
 
 
-def _replay_gru(x, h, h_prev, w, act, rec_act, mask, reset_after) -> Replay:
+def _replay_gru(x, h, h0, w, act, rec_act, mask, reset_after) -> Replay:
     b, t, _ = x.shape
     u = h.shape[-1]
     names = ("update", "reset", "candidate")
@@ -201,22 +207,22 @@ def _replay_gru(x, h, h_prev, w, act, rec_act, mask, reset_after) -> Replay:
         in_bias, rec_bias = w.bias, None
     worst, scale = 0.0, 0.0
     for sl in _chunks(b, t, 3 * u):
-        xz = x[:, sl] @ w.kernel
+        xz = _mm(x[:, sl], w.kernel)
         if in_bias is not None:
             xz += in_bias
-        hp = h_prev[:, sl]
+        hp = _previous(h, h0, sl)
         if reset_after:
-            rz = hp @ w.recurrent_kernel
+            rz = _mm(hp, w.recurrent_kernel)
             if rec_bias is not None:
                 rz += rec_bias
             z = rec_act(xz[..., :u] + rz[..., :u])
             r = rec_act(xz[..., u : 2 * u] + rz[..., u : 2 * u])
             hh = act(xz[..., 2 * u :] + r * rz[..., 2 * u :])
         else:
-            rz = hp @ w.recurrent_kernel[:, : 2 * u]
+            rz = _mm(hp, w.recurrent_kernel[:, : 2 * u])
             z = rec_act(xz[..., :u] + rz[..., :u])
             r = rec_act(xz[..., u : 2 * u] + rz[..., u:])
-            hh = act(xz[..., 2 * u :] + (r * hp) @ w.recurrent_kernel[:, 2 * u :])
+            hh = act(xz[..., 2 * u :] + _mm(r * hp, w.recurrent_kernel[:, 2 * u :]))
         gates["update"][:, sl], gates["reset"][:, sl], gates["candidate"][:, sl] = z, r, hh
         h_rep = z * hp + (1.0 - z) * hh
         e, s = _residual(h_rep, h[:, sl], None if mask is None else mask[:, sl])
@@ -224,15 +230,15 @@ def _replay_gru(x, h, h_prev, w, act, rec_act, mask, reset_after) -> Replay:
     return Replay(h=h, c=None, gates=gates, fidelity=worst, scale=scale)
 
 
-def _replay_simple(x, h, h_prev, w, act, mask) -> Replay:
+def _replay_simple(x, h, h0, w, act, mask) -> Replay:
     b, t, _ = x.shape
     u = h.shape[-1]
     worst, scale = 0.0, 0.0
     for sl in _chunks(b, t, u):
-        z = x[:, sl] @ w.kernel
+        z = _mm(x[:, sl], w.kernel)
         if w.bias is not None:
             z += w.bias
-        z += h_prev[:, sl] @ w.recurrent_kernel
+        z += _mm(_previous(h, h0, sl), w.recurrent_kernel)
         h_rep = act(z)
         e, s = _residual(h_rep, h[:, sl], None if mask is None else mask[:, sl])
         worst, scale = max(worst, e), max(scale, s)
