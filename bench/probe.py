@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         args.units, args.steps = [128], [s for s in args.steps if s <= 1000]
     print(f"# probe benchmark on {platform.node()}: {os.cpu_count()} cores, {platform.processor()}")
     print(
-        "#  U      T   B |  best pred   capture   ratio |  naive/c | captured      peak  ratio | replay err"
+        "#  U      T   B |  best pred   capture   ratio |  naive/c "
+        "| captured      peak  ratio | replay err"
     )
     print("#               |       (ms)      (ms)         |          |    (MiB)     (MiB)        |")
     rows = []
