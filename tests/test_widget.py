@@ -108,3 +108,22 @@ def test_explorer_from_model_matches_capture(cap):
     np.testing.assert_allclose(
         w.capture[w.layer].h[:, -1], model.predict_on_batch(seq[None]), atol=1e-5
     )
+
+
+def test_layers_with_their_own_time_axis_are_padded_in_the_payload():
+    enc_in, dec_in = keras.Input((None, 2)), keras.Input((None, 2))
+    _, h, c = keras.layers.LSTM(3, return_state=True, name="enc")(enc_in)
+    dec = keras.layers.LSTM(3, return_sequences=True, name="dec")(dec_in, initial_state=[h, c])
+    model = keras.Model([enc_in, dec_in], dec)
+    rng = np.random.default_rng(0)
+    seqs = [
+        rng.normal(size=(1, 7, 2)).astype(np.float32),
+        rng.normal(size=(1, 4, 2)).astype(np.float32),
+    ]
+    w = LSTMExplorer(model, seqs)
+    enc, dec_layer = w._data["layers"]
+    assert (enc["steps"], dec_layer["steps"]) == (7, 4)
+    assert dec_layer["arrays"]["h"]["shape"] == [1, 7, 3]
+    h_dec = np.frombuffer(dec_layer["arrays"]["h"]["data"], "<f4").reshape(1, 7, 3)
+    np.testing.assert_array_equal(h_dec[:, :4], w.capture["dec"].h)
+    assert not h_dec[:, 4:].any()

@@ -18,15 +18,25 @@ def encode_array(arr: np.ndarray, dtype: str = "float32") -> dict[str, Any]:
     return {"dtype": dtype, "shape": list(a.shape), "data": memoryview(a).cast("B")}
 
 
+def _padded(a: np.ndarray, t: int) -> np.ndarray:
+    """Pad the time axis to ``t`` steps (a decoder shorter than its encoder); JS shades it."""
+    if a.shape[1] == t:
+        return a
+    out = np.zeros((a.shape[0], t, *a.shape[2:]), np.float32)
+    out[:, : a.shape[1]] = a
+    return out
+
+
 def capture_payload(cap: Capture) -> dict[str, Any]:
     """The `_data` dict for a capture: every quantity the views can draw."""
+    t = cap.n_steps
     layers = []
     for lc in cap:
-        arrays = {"h": encode_array(lc.h)}
+        arrays = {"h": encode_array(_padded(lc.h, t))}
         if lc.c is not None:
-            arrays["c"] = encode_array(lc.c)
+            arrays["c"] = encode_array(_padded(lc.c, t))
         for g, a in lc.gates.items():
-            arrays[f"gate:{g}"] = encode_array(a)
+            arrays[f"gate:{g}"] = encode_array(_padded(a, t))
         layers.append(
             {
                 "name": lc.name,
@@ -34,6 +44,7 @@ def capture_payload(cap: Capture) -> dict[str, Any]:
                 "units": lc.units,
                 "direction": lc.direction,
                 "fidelity": float(lc.fidelity),
+                "steps": int(lc.h.shape[1]),
                 "arrays": arrays,
             }
         )

@@ -1,0 +1,96 @@
+/**
+ * Mounts the explorer: decodes `_data` once, builds the store, links it to the model and
+ * creates the views (each talks only to the store). Returns one cleanup for all of it.
+ */
+import { decodePayload, findLayer, type DecodedPayload } from "./codecs";
+import { html } from "./dom";
+import { attachKeyboard } from "./keyboard";
+import { clamp } from "./layout";
+import type { ModelTraits } from "./model";
+import { connectModel, stateFromModel, Store, type SyncModel, type ViewState } from "./store";
+import { createControls } from "./views/controls";
+import { createHeatmap } from "./views/heatmap";
+import { createSlider } from "./views/slider";
+import { createVector } from "./views/vector";
+
+/** Make any state valid for this payload (known layer and quantity, indices in range). */
+export function makeNormalizer(p: DecodedPayload): (s: ViewState) => ViewState {
+  return (s) => {
+    const layer = findLayer(p, s.layer);
+    const U = layer.units;
+    const int = (v: unknown): number => {
+      const n = Math.round(Number(v));
+      return Number.isFinite(n) ? n : 0;
+    };
+    const seen = new Set<number>();
+    const selectedUnits: number[] = [];
+    for (const u of s.selectedUnits) {
+      if (Number.isInteger(u) && u >= 0 && u < U && !seen.has(u)) {
+        seen.add(u);
+        selectedUnits.push(u);
+      }
+    }
+    const hover = s.hoverUnit;
+    return {
+      timestep: clamp(int(s.timestep), 0, p.nSteps - 1),
+      sample: clamp(int(s.sample), 0, p.nSamples - 1),
+      layer: layer.name,
+      quantity: layer.arrays.has(s.quantity) ? s.quantity : "h",
+      selectedUnits,
+      hoverUnit: hover !== null && Number.isInteger(hover) && hover >= 0 && hover < U ? hover : null,
+    };
+  };
+}
+
+export interface ExplorerModel extends SyncModel {
+  get(key: "_data"): ModelTraits["_data"];
+  get(key: string): unknown;
+}
+
+/**
+ * Render the explorer into `el`. Throws (after undoing what it built) when the payload cannot
+ * be decoded; later errors in views go to `onFatal`.
+ */
+export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (err: unknown) => void): () => void {
+  const payload = decodePayload(model.get("_data"));
+  const cleanups: Array<() => void> = [];
+  const cleanup = (): void => {
+    while (cleanups.length) {
+      const fn = cleanups.pop() as () => void;
+      try {
+        fn();
+      } catch (err) {
+        console.error("lstmviz: cleanup failed", err);
+      }
+    }
+  };
+  try {
+    const root = html("div", "lstmviz");
+    root.tabIndex = 0;
+    root.setAttribute("role", "group");
+    root.setAttribute("aria-label", `LSTM explorer of ${payload.modelName || "a model"}: ←/→ move the cursor`);
+    el.append(root);
+    cleanups.push(() => root.remove());
+
+    const store = new Store({ ...stateFromModel(model), hoverUnit: null }, makeNormalizer(payload));
+    cleanups.push(() => store.clear());
+    cleanups.push(store.onError(onFatal));
+    cleanups.push(connectModel(store, model));
+
+    root.dataset.timestep = String(store.state.timestep);
+    cleanups.push(
+      store.subscribe((s, changed) => {
+        if (changed.has("timestep")) root.dataset.timestep = String(s.timestep);
+      }),
+    );
+    cleanups.push(createControls(root, store, payload));
+    cleanups.push(createHeatmap(root, store, payload));
+    cleanups.push(createSlider(root, store, payload));
+    cleanups.push(createVector(root, store, payload));
+    cleanups.push(attachKeyboard(root, store, payload.nSteps));
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  return cleanup;
+}
