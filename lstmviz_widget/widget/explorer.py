@@ -86,21 +86,21 @@ class LSTMExplorer(anywidget.AnyWidget):
         self.sample = sample
         self.timestep = timestep
 
+    def _in_range(self, name: str, value: int, n: int) -> int:
+        value = int(value)
+        if hasattr(self, "capture") and not 0 <= value < n:
+            raise t.TraitError(f"{name} must be in [0, {n - 1}], got {value}")
+        return value
+
     @t.validate("timestep")
     def _check_timestep(self, proposal: t.Bunch) -> int:
-        value = int(proposal["value"])
-        n = self.capture.n_steps if hasattr(self, "capture") else 1
-        if not 0 <= value < n:
-            raise t.TraitError(f"timestep must be in [0, {n - 1}], got {value}")
-        return value
+        n = self.capture.n_steps if hasattr(self, "capture") else 0
+        return self._in_range("timestep", proposal["value"], n)
 
     @t.validate("sample")
     def _check_sample(self, proposal: t.Bunch) -> int:
-        value = int(proposal["value"])
-        n = self.capture.n_samples if hasattr(self, "capture") else 1
-        if not 0 <= value < n:
-            raise t.TraitError(f"sample must be in [0, {n - 1}], got {value}")
-        return value
+        n = self.capture.n_samples if hasattr(self, "capture") else 0
+        return self._in_range("sample", proposal["value"], n)
 
     @t.validate("layer")
     def _check_layer(self, proposal: t.Bunch) -> str:
