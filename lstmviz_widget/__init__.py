@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .data import Capture, LayerCapture
+from .data import AttentionCapture, Capture, LayerCapture, Predictions
 
 try:
     __version__ = version("lstmviz-widget")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
-__all__ = ["Capture", "LSTMExplorer", "LayerCapture", "__version__", "capture"]
+__all__ = [
+    "AttentionCapture",
+    "Capture",
+    "LSTMExplorer",
+    "LayerCapture",
+    "Predictions",
+    "__version__",
+    "capture",
+]
 
 
 def __getattr__(name: str):

@@ -63,6 +63,13 @@ class LayerCapture:
         Names of the layer's activation functions.
     weights : dict of str to ndarray
         ``kernel`` (D, G·U), ``recurrent_kernel`` (U, G·U) and, with a bias, ``bias``.
+    grad_h, grad_c : ndarray or None, float32, (B, T, U)
+        With ``gradients=True``: ∂L/∂h_t and ∂L/∂c_t, the total derivative through time and
+        through the layers above, per sample.
+    grad_gates : dict of str to ndarray
+        ∂L/∂(pre-activation) of each gate, (B, T, U), keyed like ``gates``.
+    grad_weights : dict of str to ndarray
+        ∂L/∂ of each entry of ``weights`` (summed over the batch).
     """
 
     name: str
@@ -78,6 +85,10 @@ class LayerCapture:
     activation: str = ""
     recurrent_activation: str = ""
     weights: dict[str, np.ndarray] = field(default_factory=dict)
+    grad_h: np.ndarray | None = None
+    grad_c: np.ndarray | None = None
+    grad_gates: dict[str, np.ndarray] = field(default_factory=dict)
+    grad_weights: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def units(self) -> int:
@@ -99,7 +110,30 @@ class LayerCapture:
             out[f"gate:{g}"] = a
         for w, a in self.weights.items():
             out[f"weight:{w}"] = a
+        if self.grad_h is not None:
+            out["grad:h"] = self.grad_h
+        if self.grad_c is not None:
+            out["grad:c"] = self.grad_c
+        for g, a in self.grad_gates.items():
+            out[f"grad_gate:{g}"] = a
+        for w, a in self.grad_weights.items():
+            out[f"grad_weight:{w}"] = a
         return out
+
+    def gate_weights(self, gate: str, *, grad: bool = False) -> dict[str, np.ndarray]:
+        """One gate's slice of the weights (or of their gradients, ``grad=True``).
+
+        Returns ``kernel`` (D, U), ``recurrent_kernel`` (U, U) and, with a bias, ``bias``
+        ((U,), or (2, U) for a GRU with ``reset_after``: input and recurrent bias).
+        """
+        names = self.gate_names or ("cell",)
+        if gate not in names:
+            raise KeyError(f"{self.kind} layer {self.name!r} has gates {list(names)}, not {gate!r}")
+        k, u = names.index(gate), self.units
+        source = self.grad_weights if grad else self.weights
+        if grad and not source:
+            raise ValueError("no weight gradients captured; pass gradients=True to capture()")
+        return {name: a[..., k * u : (k + 1) * u] for name, a in source.items()}
 
     def _meta(self) -> dict[str, Any]:
         return {
@@ -111,6 +145,7 @@ class LayerCapture:
             "activation": self.activation,
             "recurrent_activation": self.recurrent_activation,
             "gates": list(self.gates),
+            "grad_gates": list(self.grad_gates),
         }
 
     @classmethod
@@ -128,8 +163,95 @@ class LayerCapture:
             go_backwards=meta["go_backwards"],
             activation=meta["activation"],
             recurrent_activation=meta["recurrent_activation"],
-            weights={k.split(":", 1)[1]: v for k, v in arrays.items() if k.startswith("weight:")},
+            weights=_prefixed(arrays, "weight:"),
+            grad_h=arrays.get("grad:h"),
+            grad_c=arrays.get("grad:c"),
+            grad_gates={g: arrays[f"grad_gate:{g}"] for g in meta.get("grad_gates", [])},
+            grad_weights=_prefixed(arrays, "grad_weight:"),
         )
+
+
+def _prefixed(arrays: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+
+@dataclass
+class AttentionCapture:
+    """Attention weights of one attention layer.
+
+    Attributes
+    ----------
+    name : str
+        The attention layer's name.
+    kind : str
+        ``"Attention"``, ``"AdditiveAttention"``, ``"MultiHeadAttention"`` or the class name of
+        a custom layer (see ``lstmviz_widget.probe.attention``).
+    scores : ndarray, float32, (B, heads, T_query, T_key)
+        Attention weights; each row sums to 1 over the keys. heads = 1 for single-head layers.
+    query_source, key_source : str or None
+        Name of the layer whose output feeds the query / the key (value when no key is given),
+        so views can line the axes up with that layer's timesteps and tokens.
+    """
+
+    name: str
+    kind: str
+    scores: np.ndarray
+    query_source: str | None = None
+    key_source: str | None = None
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "query_source": self.query_source,
+            "key_source": self.key_source,
+        }
+
+
+@dataclass
+class Predictions:
+    """What the model predicts at each step, and how sure it is.
+
+    Attributes
+    ----------
+    mode : str
+        ``"sequence"`` (the model outputs one prediction per step), ``"prefix"`` (the head
+        applied to every h_t of the last recurrent layer: what the model would predict if the
+        sequence ended at t) or ``"none"`` (see ``reason``).
+    task : str
+        ``"classification"`` (softmax), ``"binary"`` (sigmoid), ``"regression"`` or ``""``.
+    values : ndarray or None, float32, (B, T, K)
+        The model's outputs per step.
+    confidence : ndarray or None, float32, (B, T)
+        Max softmax probability; for a sigmoid output |p − 0.5|·2; for regression the value.
+    predicted : ndarray or None, int, (B, T)
+        Predicted class per step (classification and binary).
+    mispredicted : ndarray or None, bool, (B, T)
+        Where ``predicted`` differs from the labels given as ``y``.
+    reason : str
+        How the predictions were obtained, or why there are none.
+    source_layer : str or None
+        The recurrent layer whose states the prefix readout reads.
+    """
+
+    mode: str
+    task: str = ""
+    values: np.ndarray | None = None
+    confidence: np.ndarray | None = None
+    predicted: np.ndarray | None = None
+    mispredicted: np.ndarray | None = None
+    reason: str = ""
+    source_layer: str | None = None
+
+    _ARRAYS = ("values", "confidence", "predicted", "mispredicted")
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "task": self.task,
+            "reason": self.reason,
+            "source_layer": self.source_layer,
+        }
 
 
 @dataclass
@@ -148,12 +270,24 @@ class Capture:
         Number of steps that carry data in each sample (the others are padding).
     model_name : str
         Name of the Keras model.
+    attention : dict of str to AttentionCapture
+        Attention weights per attention layer, keyed by layer name.
+    predictions : Predictions or None
+        Per-step predictions and confidence.
+    saliency : ndarray or None, float32, (B, T)
+        With ``gradients=True``: gradient × input of the model input, summed over features.
+    loss : float or None
+        With ``gradients=True``: the loss the gradients are of (summed over the batch).
     """
 
     layers: dict[str, LayerCapture]
     lengths: np.ndarray
     tokens: list[list[str]] | None = None
     model_name: str = ""
+    attention: dict[str, AttentionCapture] = field(default_factory=dict)
+    predictions: Predictions | None = None
+    saliency: np.ndarray | None = None
+    loss: float | None = None
 
     # -- shape ----------------------------------------------------------------
     @property
@@ -214,6 +348,9 @@ class Capture:
             "model_name": self.model_name,
             "tokens": self.tokens,
             "layers": [lc._meta() for lc in self],
+            "attention": [a._meta() for a in self.attention.values()],
+            "predictions": None if self.predictions is None else self.predictions._meta(),
+            "loss": self.loss,
         }
         arrays: dict[str, np.ndarray] = {
             "meta": np.array(json.dumps(meta)),
@@ -222,6 +359,15 @@ class Capture:
         for i, lc in enumerate(self):
             for key, arr in lc._arrays().items():
                 arrays[f"layer{i}/{key}"] = arr
+        for i, att in enumerate(self.attention.values()):
+            arrays[f"attention{i}/scores"] = att.scores
+        if self.predictions is not None:
+            for key in Predictions._ARRAYS:
+                value = getattr(self.predictions, key)
+                if value is not None:
+                    arrays[f"predictions/{key}"] = value
+        if self.saliency is not None:
+            arrays["saliency"] = self.saliency
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
@@ -248,9 +394,25 @@ class Capture:
                 prefix = f"layer{i}/"
                 arrays = {k[len(prefix) :]: npz[k] for k in npz.files if k.startswith(prefix)}
                 layers[lm["name"]] = LayerCapture._from_parts(lm, arrays)
+            attention = {
+                am["name"]: AttentionCapture(scores=npz[f"attention{i}/scores"], **am)
+                for i, am in enumerate(meta.get("attention", []))
+            }
+            predictions = None
+            if meta.get("predictions") is not None:
+                found = {
+                    k: npz[f"predictions/{k}"]
+                    for k in Predictions._ARRAYS
+                    if f"predictions/{k}" in npz.files
+                }
+                predictions = Predictions(**meta["predictions"], **found)
             return cls(
                 layers=layers,
                 lengths=npz["lengths"],
                 tokens=meta["tokens"],
                 model_name=meta["model_name"],
+                attention=attention,
+                predictions=predictions,
+                saliency=npz["saliency"] if "saliency" in npz.files else None,
+                loss=meta.get("loss"),
             )
