@@ -11,9 +11,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 
-from ..data import Capture, LayerCapture
+from ..data import GATE_NAMES, Capture, LayerCapture
+from .assemble import merge, pad
+from .attention import capture_attention
 from .discover import functional_graph
 from .inputs import prepare_batch, resolve_tokens
+from .predictions import capture_predictions
 from .replay import NUMPY_ACTIVATIONS, Activation, CellWeights, replay
 from .submodel import Plan, plan_for
 
@@ -126,56 +129,23 @@ def _run_group(plan: Plan, arrays: list[np.ndarray]) -> dict[str, dict[str, Any]
     return result
 
 
-def _pad(part: dict[str, Any], length: int, t: int) -> dict[str, Any]:
-    """Pad one group's arrays from ``length`` to ``t`` steps as Keras masking would."""
-    if length == t:
-        return part
-
-    def grow(a: np.ndarray, fill: np.ndarray | float) -> np.ndarray:
-        out = np.empty((a.shape[0], t, *a.shape[2:]), a.dtype)
-        out[:, :length] = a
-        out[:, length:] = fill if np.isscalar(fill) else np.asarray(fill)[:, None]
-        return out
-
-    backwards = part["go_backwards"]
-    # In processing order, padding comes after the data for a forward layer (state carried
-    # over from the last step) and before it for a backward one (state still the initial one).
-    h_fill = part["h0"] if backwards else part["h"][:, length - 1]
-    new = dict(part)
-    new["h"] = grow(part["h"], h_fill)
-    if part["c"] is not None:
-        new["c"] = grow(part["c"], part["c0"] if backwards else part["c"][:, length - 1])
-    new["gates"] = {k: grow(v, 0.0) for k, v in part["gates"].items()}
-    new["inputs"] = grow(part["inputs"], 0.0)
-    mask = part["mask"] if part["mask"] is not None else np.ones(part["h"].shape[:2], bool)
-    new["mask"] = grow(mask, False)
-    return new
+def _labels_for(y: np.ndarray | None, idx: np.ndarray, length: int, t: int):
+    if y is None:
+        return None
+    yg = y[idx]
+    if yg.ndim >= 2 and yg.shape[1] == t and length < t:  # per-step labels of a ragged batch
+        yg = yg[:, :length]
+    return yg
 
 
-def _merge(parts: list[tuple[np.ndarray, dict[str, Any]]], b: int) -> dict[str, Any]:
-    """Scatter per-group arrays back into batch order."""
-    first = parts[0][1]
-    merged = dict(first)
-
-    def scatter(get):
-        sample = get(first)
-        if sample is None:
-            return None
-        out = np.empty((b, *sample.shape[1:]), sample.dtype)
-        for idx, part in parts:
-            out[idx] = get(part)
-        return out
-
-    merged["h"] = scatter(lambda p: p["h"])
-    merged["c"] = scatter(lambda p: p["c"])
-    merged["inputs"] = scatter(lambda p: p["inputs"])
-    if any(p["mask"] is not None for _, p in parts):
-        merged["mask"] = scatter(
-            lambda p: p["mask"] if p["mask"] is not None else np.ones(p["h"].shape[:2], bool)
-        )
-    merged["gates"] = {k: scatter(lambda p, k=k: p["gates"][k]) for k in first["gates"]}
-    merged["fidelity"] = max(p["fidelity"] for _, p in parts)
-    return merged
+def _attach_gradients(group: dict[str, dict[str, Any]], grads: Any) -> None:
+    for name, part in group.items():
+        g = grads.per_layer[name]
+        part["grad_h"], part["grad_c"], part["grad_x"] = g["grad_h"], g["grad_c"], g["grad_x"]
+        gates = GATE_NAMES[part["kind"]]
+        u = part["h"].shape[-1]
+        part["grad_gates"] = {n: g["grad_z"][..., k * u : (k + 1) * u] for k, n in enumerate(gates)}
+        part["grad_weights"] = g["grad_weights"]
 
 
 def capture(
@@ -183,6 +153,10 @@ def capture(
     seq: Any,
     mask: Any = None,
     tokens: Any = None,
+    *,
+    y: Any = None,
+    gradients: bool = False,
+    loss: Any = None,
 ) -> Capture:
     """Record every recurrent layer's states and gates for ``seq``, verified against Keras.
 
@@ -200,6 +174,16 @@ def capture(
     tokens : list or dict, optional
         One label per step (list of str, or B lists), or a vocabulary (list or dict) mapping
         token ids to labels.
+    y : array-like, optional
+        Targets, batch-first as for ``model.fit``: the labels the loss compares with (for
+        ``gradients=True``) and that mark mispredicted steps.
+    gradients : bool
+        Also record ∂L/∂h_t, ∂L/∂c_t, ∂L/∂(gate pre-activations) and ∂L/∂weights of every
+        recurrent layer (one backward pass), and input saliency (gradient × input).
+    loss : None, str, callable or int
+        The loss L (summed over the batch, so each sample's gradients are its own): None for
+        the model's compiled loss, a Keras loss name, a callable ``loss(y_true, y_pred)``, or
+        an int ``k`` for the logit of class k (the output layer's pre-activation).
 
     Returns
     -------
@@ -209,49 +193,91 @@ def capture(
     specs = [tuple(t.shape) for t in graph.inputs]
     dtypes = [str(t.dtype) for t in graph.inputs]
     batch = prepare_batch(seq, specs, dtypes, mask)
+    b, t = batch.arrays[0].shape[:2]
+    y_arr = None if y is None else np.asarray(y)
+    if y_arr is not None and (y_arr.ndim == 0 or y_arr.shape[0] != b):
+        raise ValueError(f"y has shape {np.shape(y)}; expected one target per sequence ({b}, ...)")
     plan = plan_for(model)
+    grad_model = model
     if batch.user_mask is not None:
-        from .masking import masked_plan_for
+        from .masking import masked_graph, masked_plan_for
 
         plan = masked_plan_for(model)
+        grad_model = masked_graph(model)
+    grad_probe = None
+    if gradients:
+        from .gradients import gradient_probe_for
+
+        grad_probe = gradient_probe_for(model, grad_model, loss)
     plan.sync_weights()
-    b, t = batch.arrays[0].shape[:2]
     parts: dict[str, list[tuple[np.ndarray, dict[str, Any]]]] = {}
+    total_loss = 0.0
+    saliency = np.zeros((b, t), np.float32) if gradients else None
     for length in np.unique(batch.lengths):
         idx = np.flatnonzero(batch.lengths == length)
         arrays = [a[idx, :length] for a in batch.arrays]
         if batch.user_mask is not None:
             arrays.append(batch.user_mask[idx, :length])
-        for name, part in _run_group(plan, arrays).items():
-            parts.setdefault(name, []).append((idx, _pad(part, int(length), t)))
-    layers: dict[str, LayerCapture] = {}
-    for name, group in parts.items():
-        m = group[0][1] if len(group) == 1 else _merge(group, b)
-        if m["fidelity"] > WARN_ERROR:
-            warnings.warn(
-                f"layer {name!r}: replay error {m['fidelity']:.3g} exceeds {WARN_ERROR:g}",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-        layers[name] = LayerCapture(
-            name=name,
-            kind=m["kind"],
-            h=m["h"],
-            c=m["c"],
-            gates=m["gates"],
-            inputs=m["inputs"],
-            mask=m["mask"],
-            fidelity=float(m["fidelity"]),
-            direction=m["label"],
-            go_backwards=m["go_backwards"],
-            activation=m["activation"],
-            recurrent_activation=m["recurrent_activation"],
-            weights=m["weights"],
-        )
+        group = _run_group(plan, arrays)
+        if grad_probe is not None:
+            shapes = {n: (*p["inputs"].shape, p["h"].shape[-1]) for n, p in group.items()}
+            grads = grad_probe.run(arrays, _labels_for(y_arr, idx, int(length), t), shapes)
+            _attach_gradients(group, grads)
+            total_loss += grads.loss
+            saliency[idx, :length] = _saliency(arrays[0], grads, group)
+        for name, part in group.items():
+            parts.setdefault(name, []).append((idx, pad(part, int(length), t)))
+    layers = {name: _layer_capture(name, merge(group, b)) for name, group in parts.items()}
     ids = batch.arrays[0] if batch.arrays[0].dtype.kind in "iu" else None
-    return Capture(
+    cap = Capture(
         layers=layers,
         lengths=batch.lengths,
         tokens=resolve_tokens(tokens, ids, b, t),
         model_name=model.name,
+        saliency=saliency,
+        loss=total_loss if gradients else None,
+    )
+    cap.attention = capture_attention(
+        model, batch.arrays, lengths=batch.lengths, mask=batch.user_mask
+    )
+    cap.predictions = capture_predictions(model, batch.arrays, cap, y, mask=batch.user_mask)
+    return cap
+
+
+def _saliency(x: np.ndarray, grads: Any, group: dict[str, dict[str, Any]]) -> np.ndarray:
+    """Gradient × input summed over features: of the model input when it is numeric, else of
+    the first recurrent layer's input (the embeddings of token ids)."""
+    if grads.input_grad is not None and np.issubdtype(x.dtype, np.floating):
+        g, inp = grads.input_grad, x
+    else:
+        first = next(iter(group.values()))
+        g, inp = first["grad_x"], first["inputs"]
+    return (g * inp).reshape(*g.shape[:2], -1).sum(-1)
+
+
+def _layer_capture(name: str, m: dict[str, Any]) -> LayerCapture:
+    if m["fidelity"] > WARN_ERROR:
+        warnings.warn(
+            f"layer {name!r}: replay error {m['fidelity']:.3g} exceeds {WARN_ERROR:g}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return LayerCapture(
+        name=name,
+        kind=m["kind"],
+        h=m["h"],
+        c=m["c"],
+        gates=m["gates"],
+        inputs=m["inputs"],
+        mask=m["mask"],
+        fidelity=float(m["fidelity"]),
+        direction=m["label"],
+        go_backwards=m["go_backwards"],
+        activation=m["activation"],
+        recurrent_activation=m["recurrent_activation"],
+        weights=m["weights"],
+        grad_h=m.get("grad_h"),
+        grad_c=m.get("grad_c"),
+        grad_gates=m.get("grad_gates", {}),
+        grad_weights=m.get("grad_weights", {}),
     )

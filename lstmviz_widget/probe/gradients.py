@@ -1,0 +1,312 @@
+"""Gradients through time: ∂L/∂h_t, ∂L/∂c_t, ∂L/∂(gate pre-activations), ∂L/∂weights and
+input saliency, for every recurrent layer, in one backward pass.
+
+The model's graph is re-run in TensorFlow with each recurrent layer replaced by a replay of its
+recurrence (``tf.scan`` over the layer's own weights) into which zero *perturbations* are
+added: to the layer input, to every gate pre-activation, to c_t and to h_t. The gradient of the
+loss with respect to a perturbation is the gradient with respect to the quantity it is added
+to, at every timestep at once. Nothing depends on the fused cuDNN kernel's backward pass, so
+CPU and GPU give the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .discover import cell_kind, find_sites, functional_graph
+
+Loss = Callable[[Any, Any], Any]
+
+
+@dataclass
+class _Layer:
+    """A recurrence to replay: a plain layer or one half of a Bidirectional."""
+
+    name: str
+    layer: Any
+    kind: str
+
+
+def _directions(model: Any) -> list[_Layer]:
+    sites, nested = find_sites(functional_graph(model))
+    if nested:
+        raise NotImplementedError(
+            "gradients through recurrent layers inside a nested model are not supported yet; "
+            "capture without gradients=True, or build the model without nesting."
+        )
+    return [_Layer(d.name, d.layer, d.kind) for s in sites for d in s.directions]
+
+
+def _scan(spec: _Layer, x, mask, init, pert):
+    """Replay one recurrent layer; returns (outputs (B,T,U) in processing order, h_T, c_T).
+
+    ``pert`` holds zero tensors in input order: ``x`` (B,T,D), ``z`` (B,T,G·U), ``h``/``c``
+    (B,T,U). Their gradients are the gradients of the loss w.r.t. those quantities.
+    """
+    layer, kind = spec.layer, spec.kind
+    cell = layer.cell
+    u = cell.units
+    kernel, rec = cell.kernel.value, cell.recurrent_kernel.value
+    bias = cell.bias.value if getattr(cell, "use_bias", True) and cell.bias is not None else None
+    act, rec_act = cell.activation, getattr(cell, "recurrent_activation", None)
+    reset_after = kind == "GRU" and cell.reset_after
+    # as Keras's __call__ would: inputs and initial states in the variables' dtype
+    x = tf.cast(x, kernel.dtype) + pert["x"]
+    init = [tf.cast(s, kernel.dtype) for s in init]
+    b, t = tf.shape(x)[0], tf.shape(x)[1]
+    if mask is None:
+        mask = tf.ones((b, t), tf.bool)
+    seqs = [x, tf.cast(mask, x.dtype), pert["z"], pert["h"]]
+    if kind == "LSTM":
+        seqs.append(pert["c"])
+    seqs = [tf.transpose(s, [1, 0, 2]) if s.shape.rank == 3 else tf.transpose(s) for s in seqs]
+    if layer.go_backwards:
+        seqs = [tf.reverse(s, [0]) for s in seqs]
+    xs = seqs[0]
+    xw = tf.tensordot(xs, kernel, 1)
+    if bias is not None:
+        xw = xw + (bias[0] if reset_after else bias)
+    rec_bias = bias[1] if reset_after and bias is not None else None
+    h0 = init[0] if init else tf.zeros((b, u), x.dtype)
+    c0 = init[1] if len(init) > 1 else tf.zeros((b, u), x.dtype)
+
+    def step(carry, inp):
+        h, c, _ = carry
+        xw_t, m_t, ez, eh = inp[:4]
+        m = m_t[:, None] > 0
+        if kind == "LSTM":
+            z = xw_t + tf.matmul(h, rec) + ez
+            i = rec_act(z[:, :u])
+            f = rec_act(z[:, u : 2 * u])
+            g = act(z[:, 2 * u : 3 * u])
+            o = rec_act(z[:, 3 * u :])
+            c_new = tf.where(m, f * c + i * g, c) + inp[4]  # + e_c: its gradient is ∂L/∂c_t
+            h_new = tf.where(m, o * act(c_new), h) + eh
+        elif kind == "GRU":
+            if reset_after:
+                hr = tf.matmul(h, rec)
+                if rec_bias is not None:
+                    hr = hr + rec_bias
+                zz = rec_act(xw_t[:, :u] + hr[:, :u] + ez[:, :u])
+                r = rec_act(xw_t[:, u : 2 * u] + hr[:, u : 2 * u] + ez[:, u : 2 * u])
+                hh = act(xw_t[:, 2 * u :] + r * hr[:, 2 * u :] + ez[:, 2 * u :])
+            else:
+                hr = tf.matmul(h, rec[:, : 2 * u])
+                zz = rec_act(xw_t[:, :u] + hr[:, :u] + ez[:, :u])
+                r = rec_act(xw_t[:, u : 2 * u] + hr[:, u:] + ez[:, u : 2 * u])
+                hh = act(xw_t[:, 2 * u :] + tf.matmul(r * h, rec[:, 2 * u :]) + ez[:, 2 * u :])
+            h_new = tf.where(m, zz * h + (1 - zz) * hh, h) + eh
+            c_new = c
+        else:
+            h_new = tf.where(m, act(xw_t + tf.matmul(h, rec) + ez), h) + eh
+            c_new = c
+        out = (
+            h_new
+            if not getattr(layer, "zero_output_for_mask", False)
+            else tf.where(m, h_new, tf.zeros_like(h_new))
+        )
+        return h_new, c_new, out
+
+    zeros = tf.zeros((b, u), x.dtype)
+    hs, cs, outs = tf.scan(step, (xw, *seqs[1:]), initializer=(h0, c0, zeros))
+    outs = tf.transpose(outs, [1, 0, 2])
+    return outs, hs[-1], cs[-1]
+
+
+def _call_rnn(spec: _Layer, perts, args, kwargs):
+    layer = spec.layer
+    x = args[0][0] if isinstance(args[0], (list, tuple)) else args[0]
+    init = kwargs.get("initial_state")
+    init = list(init) if isinstance(init, (list, tuple)) else ([] if init is None else [init])
+    outs, h, c = _scan(spec, x, kwargs.get("mask"), init, perts[spec.name])
+    out = outs if layer.return_sequences else h  # h: the final state, carried over masked steps
+    if layer.return_state:
+        return [out, h, c] if spec.kind == "LSTM" else [out, h]
+    return out
+
+
+def _call_bidirectional(layer, specs, perts, args, kwargs):
+    x = args[0]
+    init = kwargs.get("initial_state") or []
+    half = len(init) // 2
+    results = []
+    for spec, st in zip(specs, (init[:half], init[half:]), strict=True):
+        outs, h, c = _scan(spec, x, kwargs.get("mask"), list(st), perts[spec.name])
+        seq = outs if layer.return_sequences else h
+        if layer.return_sequences and spec.layer.go_backwards:
+            seq = tf.reverse(seq, [1])
+        results.append((seq, h, c, spec.kind))
+    (fwd, fh, fc, kind), (bwd, bh, bc, _) = results
+    mode = layer.merge_mode
+    merged = {
+        "concat": lambda: tf.concat([fwd, bwd], -1),
+        "sum": lambda: fwd + bwd,
+        "ave": lambda: (fwd + bwd) / 2,
+        "mul": lambda: fwd * bwd,
+        None: lambda: [fwd, bwd],
+    }[mode]()
+    if layer.return_state:
+        states = [fh, fc, bh, bc] if kind == "LSTM" else [fh, bh]
+        return ([*merged] if mode is None else [merged]) + states
+    return merged
+
+
+def _head_logit(op, args, kwargs):
+    """The output layer without its squashing activation (the logit of class k)."""
+    x = args[0]
+    z = tf.tensordot(x, op.kernel.value, 1)
+    return z + op.bias.value if op.use_bias else z
+
+
+def _loss_fn(model: Any, loss: Any) -> tuple[Loss, bool]:
+    """(per-element loss(y_true, y_pred), needs_labels)."""
+    if isinstance(loss, (int, np.integer)) and not isinstance(loss, bool):
+        k = int(loss)
+        return (lambda _y, pred: pred[..., k]), False
+    if callable(loss):
+        return loss, True
+    if loss is not None:
+        spec = loss
+    else:
+        spec = getattr(model, "loss", None)
+        if spec is None:
+            raise ValueError(
+                "gradients=True needs a loss: compile the model, or pass loss= (a callable "
+                "loss(y_true, y_pred), a Keras loss name, or an int k for the logit of class k)."
+            )
+    if isinstance(spec, (list, tuple, dict)):
+        raise NotImplementedError("models with several compiled losses: pass loss= explicitly")
+    fn = keras.losses.get(spec)
+    if isinstance(fn, keras.losses.Loss):
+        return fn.call, True
+    return fn, True
+
+
+@dataclass
+class Gradients:
+    loss: float
+    per_layer: dict[str, dict[str, np.ndarray]]
+    input_grad: np.ndarray | None  # ∂L/∂(model input), float inputs only
+
+
+class GradientProbe:
+    """A traced function from (inputs, labels) to the loss and all gradients of one model."""
+
+    def __init__(self, model: Any, loss: Any = None, compiled: Any = None) -> None:
+        self.model = model
+        self.graph = functional_graph(model)
+        self.specs = _directions(model)
+        self.loss_fn, self.needs_labels = _loss_fn(compiled or model, loss)
+        self.logit = isinstance(loss, (int, np.integer)) and not isinstance(loss, bool)
+        self._fn = tf.function(self._run, reduce_retracing=True)
+
+    def _forward(self, inputs, perts):
+        by_layer = {id(s.layer): s for s in self.specs}
+        bidi = {}
+        for s in self.specs:
+            if "/" in s.name:
+                bidi.setdefault(s.name.rsplit("/", 1)[0], []).append(s)
+        out_op = self.graph.outputs[0]._keras_history.operation
+
+        def operation_fn(op):
+            if id(op) in by_layer:
+                return lambda *a, **kw: _call_rnn(by_layer[id(op)], perts, a, kw)
+            if isinstance(op, keras.layers.Bidirectional):
+                return lambda *a, **kw: _call_bidirectional(op, bidi[op.name], perts, a, kw)
+            if self.logit and op is out_op and isinstance(op, keras.layers.Dense):
+                return lambda *a, **kw: _head_logit(op, a, kw)
+            if cell_kind(op) is None and isinstance(op, keras.layers.RNN):
+                raise NotImplementedError(f"no gradient replay for layer {op.name!r}")
+            return op
+
+        return self.graph._run_through_graph(inputs, operation_fn=operation_fn)
+
+    def _run(self, inputs, labels, perts):
+        variables = [
+            [
+                getattr(s.layer.cell, n).value
+                for n in ("kernel", "recurrent_kernel", "bias")
+                if getattr(s.layer.cell, n, None) is not None
+            ]
+            for s in self.specs
+        ]
+        float_inputs = [x for x in inputs if x.dtype.is_floating]
+        with tf.GradientTape() as tape:
+            tape.watch(float_inputs)
+            tape.watch(perts)
+            out = self._forward(inputs, perts)
+            out = out[0] if isinstance(out, (list, tuple)) else out
+            loss = tf.reduce_sum(tf.cast(self.loss_fn(labels, out), tf.float64))
+        grads = tape.gradient(loss, [perts, variables, float_inputs])
+        return loss, grads[0], grads[1], grads[2]
+
+    def run(self, arrays: list[np.ndarray], y: Any, shapes: dict[str, tuple[int, int, int, int]]):
+        """Gradients for one batch of equal-length sequences.
+
+        ``shapes`` maps a layer name to (B, T, D, U) of that layer's input/hidden sequence.
+        """
+        if self.needs_labels and y is None:
+            raise ValueError(
+                "gradients=True with a loss needs labels: pass y= (the targets, as for "
+                "model.fit), or loss=k for the logit of class k."
+            )
+        dtype = self.specs[0].layer.cell.kernel.value.dtype
+        perts = {}
+        for s in self.specs:
+            b, t, d, u = shapes[s.name]
+            g = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}[s.kind]
+            perts[s.name] = {
+                "x": tf.zeros((b, t, d), dtype),
+                "z": tf.zeros((b, t, g * u), dtype),
+                "h": tf.zeros((b, t, u), dtype),
+                "c": tf.zeros((b, t, u), dtype),
+            }
+        inputs = [tf.convert_to_tensor(a) for a in arrays]
+        labels = tf.zeros((), dtype) if y is None else tf.convert_to_tensor(y)
+        loss, d_pert, d_vars, d_inputs = self._fn(inputs, labels, perts)
+        per_layer = {}
+        for s, dv in zip(self.specs, d_vars, strict=True):
+            dp = d_pert[s.name]
+            names = [
+                n
+                for n in ("kernel", "recurrent_kernel", "bias")
+                if getattr(s.layer.cell, n, None) is not None
+            ]
+            per_layer[s.name] = {
+                "grad_x": _np(dp["x"]),
+                "grad_z": _np(dp["z"]),
+                "grad_h": _np(dp["h"]),
+                "grad_c": _np(dp["c"]) if s.kind == "LSTM" else None,
+                "grad_weights": {n: _np(g) for n, g in zip(names, dv, strict=True)},
+            }
+        floats = [a for a in arrays if np.issubdtype(a.dtype, np.floating)]
+        input_grad = _np(d_inputs[0]) if floats and d_inputs and d_inputs[0] is not None else None
+        return Gradients(float(loss), per_layer, input_grad)
+
+
+def _np(t) -> np.ndarray:
+    return np.zeros(()) if t is None else np.asarray(t.numpy(), dtype=np.float32)
+
+
+_PROBES: dict[tuple[int, int], tuple[Any, GradientProbe]] = {}
+
+
+def gradient_probe_for(model: Any, graph_model: Any, loss: Any) -> GradientProbe:
+    """A cached GradientProbe of ``graph_model`` (``model`` itself or its user-masked graph)."""
+    import weakref
+
+    key = (id(graph_model), id(loss))
+    hit = _PROBES.get(key)
+    if hit is not None and hit[0]() is graph_model:
+        return hit[1]
+    probe = GradientProbe(graph_model, loss, compiled=model)
+    if len(_PROBES) >= 8:
+        _PROBES.pop(next(iter(_PROBES)))
+    _PROBES[key] = (weakref.ref(graph_model), probe)
+    return probe
