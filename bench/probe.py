@@ -5,7 +5,9 @@ Each grid cell runs in a fresh subprocess so peak memory is its own. Prints, per
   ``model.predict_on_batch`` on the same batch (goal ≤ 1.5×);
 - naive ÷ capture: a Python loop of ``LSTMCell`` calls (what users write today, recording only
   h and c) ÷ capture time; measured up to T=1000, slower cells are skipped;
-- peak ÷ captured: peak RSS growth during capture ÷ bytes of the arrays it returns (goal ≤ 2×).
+- peak ÷ captured: peak RSS growth during capture ÷ bytes of the arrays it returns (goal ≤ 2×);
+- grad ÷ predict: warm ``capture(..., gradients=True)`` (states, gates and every gradient)
+  ÷ the same predict baseline (goal ≤ 3×).
 
 Usage: ``python bench/probe.py [--quick] [--units 128 512] [--steps 100 1000 10000]
 [--batch 1 32]``.
@@ -79,6 +81,9 @@ def run_cell(units: int, steps: int, batch: int) -> dict:
     peak = _rss_kib("VmHWM") - base
     lc = cap[cap.layer_names[0]]
     captured = sum(a.nbytes for a in [lc.h, lc.c, lc.inputs, *lc.gates.values()])
+    y = np.zeros((batch, 1), np.float32)
+    capture(model, x[:, : min(steps, 10)], y=y, gradients=True, loss="mse")  # trace
+    t_grad = _best(lambda: capture(model, x, y=y, gradients=True, loss="mse"), repeats)
     naive = None
     if steps <= NAIVE_MAX_STEPS:
         cell = model.layers[0].cell
@@ -104,6 +109,7 @@ def run_cell(units: int, steps: int, batch: int) -> dict:
         "capture_s": t_capture,
         "first_capture_s": t_first,
         "naive_s": naive,
+        "grad_s": t_grad,
         "captured_bytes": captured,
         "peak_bytes": peak * 1024,
         "fidelity": lc.fidelity,
@@ -117,7 +123,8 @@ def _fmt(row: dict) -> str:
         f"{row['units']:>5} {row['steps']:>6} {row['batch']:>3} | {base * 1e3:>9.1f} "
         f"{row['capture_s'] * 1e3:>9.1f} {row['capture_s'] / base:>7.2f}x | {naive:>8} | "
         f"{row['captured_bytes'] / 2**20:>9.1f} {row['peak_bytes'] / 2**20:>9.1f} "
-        f"{row['peak_bytes'] / row['captured_bytes']:>6.2f}x | {row['fidelity']:.1e}"
+        f"{row['peak_bytes'] / row['captured_bytes']:>6.2f}x | {row['grad_s'] * 1e3:>9.1f} "
+        f"{row['grad_s'] / base:>6.2f}x | {row['fidelity']:.1e}"
     )
 
 
@@ -137,9 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# probe benchmark on {platform.node()}: {os.cpu_count()} cores, {platform.processor()}")
     print(
         "#  U      T   B |  best pred   capture   ratio |  naive/c "
-        "| captured      peak  ratio | replay err"
+        "| captured      peak  ratio |  gradients ratio | replay err"
     )
-    print("#               |       (ms)      (ms)         |          |    (MiB)     (MiB)        |")
+    print(
+        "#               |       (ms)      (ms)         |          |    (MiB)     (MiB)        "
+        "|       (ms)        |"
+    )
     rows = []
     for units in args.units:
         for steps in args.steps:

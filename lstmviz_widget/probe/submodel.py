@@ -44,7 +44,8 @@ class Plan:
     def sync_weights(self) -> None:
         """Copy the originals' current weights into the twins (the model may have trained)."""
         for twin, original in self.twins:
-            twin.set_weights(original.get_weights())
+            for target, source in zip(twin.weights, original.weights, strict=True):
+                target.assign(source.value)  # variable to variable: no numpy round trip
 
     def run(self, arrays: list) -> list:
         outs = self.model.predict_on_batch(arrays if len(arrays) > 1 else arrays[0])
