@@ -1,0 +1,271 @@
+"""Memory: how long each unit keeps what it stored, and what each step carries or writes.
+
+LSTM: ``c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t``. The *keep* gate is the forget gate f, the *carried*
+part is ``f_t ⊙ c_{t−1}`` and the *written* part ``i_t ⊙ g_t``.
+
+GRU (Keras): ``h_t = z_t ⊙ h_{t−1} + (1 − z_t) ⊙ h̃_t``. The keep gate is the update gate z,
+carried is ``z_t ⊙ h_{t−1}`` and written ``(1 − z_t) ⊙ h̃_t``.
+
+At a masked step the layer carries its state over unchanged: the keep factor is 1, carried is
+the previous state and written is 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..data import LayerCapture
+from ._common import check_mask
+
+#: Name of the keep gate and of the state it keeps, per cell kind.
+_KEEP = {"LSTM": ("forget", "c"), "GRU": ("update", "h")}
+
+
+@dataclass
+class MemoryFlow:
+    """A state split into what was carried from the previous step and what was written.
+
+    Attributes
+    ----------
+    carried : ndarray, float32, (B, T, U)
+        LSTM ``f_t ⊙ c_{t−1}``; GRU ``z_t ⊙ h_{t−1}``; the previous state at masked steps.
+    written : ndarray, float32, (B, T, U)
+        LSTM ``i_t ⊙ g_t``; GRU ``(1 − z_t) ⊙ h̃_t``; 0 at masked steps.
+    state : str
+        ``"c"`` (LSTM) or ``"h"`` (GRU): the state that ``carried + written`` rebuilds.
+    """
+
+    carried: np.ndarray
+    written: np.ndarray
+    state: str
+
+    @property
+    def total(self) -> np.ndarray:
+        """``carried + written``: the state itself."""
+        return self.carried + self.written
+
+    def written_share(self) -> np.ndarray:
+        """Share of the state that was written this step: |written| / (|carried| + |written|).
+
+        0 where both parts are 0.
+
+        Returns
+        -------
+        ndarray, (B, T, U)
+            Near 1: the step overwrote the unit's memory; near 0: it kept it.
+        """
+        a, w = np.abs(self.carried), np.abs(self.written)
+        denom = a + w
+        return np.divide(w, denom, out=np.zeros_like(w), where=denom > 0)
+
+
+def _keep_gate(source: Any, mask: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    if isinstance(source, LayerCapture):
+        if source.kind not in _KEEP:
+            raise ValueError(
+                f"retention needs a gated cell (LSTM or GRU); {source.name!r} is {source.kind}"
+            )
+        keep = source.gates[_KEEP[source.kind][0]]
+        if mask is None:
+            mask = source.mask
+    else:
+        keep = source
+    keep = np.asarray(keep)
+    if keep.ndim != 3:
+        raise ValueError(f"expected a (B, T, U) keep gate, got shape {keep.shape}")
+    return keep, check_mask(mask, keep.shape[:2])
+
+
+def _fill_factors(out: np.ndarray, keep: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """Write the keep gate into ``out``, 1 at masked steps, then take the running product in
+    place (no temporary of the full size)."""
+    np.copyto(out, keep, casting="same_kind")
+    if mask is not None:
+        out[~mask] = 1
+    # R_t = R_{t−1} ⊙ f_t is a recurrence over time; one in-place multiply of (B, U) slices per
+    # step runs ~15× faster than np.cumprod along the middle axis of a (B, T, U) array.
+    for t in range(1, out.shape[1]):
+        np.multiply(out[:, t], out[:, t - 1], out=out[:, t])
+    return out
+
+
+def _dtype(keep: np.ndarray) -> type:
+    return np.float64 if keep.dtype == np.float64 else np.float32
+
+
+def running_retention(source: Any, *, mask: Any = None) -> np.ndarray:
+    """Running product of the keep gate from step 0: ``R_t = f_0 ⊙ f_1 ⊙ … ⊙ f_t``.
+
+    ``R_t`` is the fraction of the initial state (before step 0) still present in the state
+    after step t, per unit. Masked steps contribute a factor 1.
+
+    Parameters
+    ----------
+    source : LayerCapture or ndarray, (B, T, U)
+        An LSTM / GRU capture (its forget / update gate is used) or the keep gate itself.
+    mask : ndarray of bool, (B, T), optional
+        Valid steps; defaults to the capture's mask.
+
+    Returns
+    -------
+    ndarray, (B, T, U)
+        float32 (float64 for float64 input). Long products underflow to 0.
+    """
+    keep, mask = _keep_gate(source, mask)
+    return _fill_factors(np.empty(keep.shape, _dtype(keep)), keep, mask)
+
+
+def retention(source: Any, start: int, *, mask: Any = None) -> np.ndarray:
+    """How much of the state after step ``start`` survives to each later step t.
+
+    ``retention(x, s)[:, t] = f_{s+1} ⊙ … ⊙ f_t`` for t > s, 1 at t = s and NaN for t < s
+    (the state of step s did not exist yet). Masked steps contribute a factor 1.
+
+    Parameters
+    ----------
+    source : LayerCapture or ndarray, (B, T, U)
+        An LSTM / GRU capture (forget / update gate) or the keep gate itself.
+    start : int
+        The step whose stored state is followed (negative counts from the end).
+    mask : ndarray of bool, (B, T), optional
+        Valid steps; defaults to the capture's mask.
+
+    Returns
+    -------
+    ndarray, (B, T, U)
+        float32 (float64 for float64 input).
+    """
+    keep, mask = _keep_gate(source, mask)
+    n_steps = keep.shape[1]
+    s = start + n_steps if start < 0 else start
+    if not 0 <= s < n_steps:
+        raise IndexError(f"start {start} out of range for {n_steps} steps")
+    out = np.empty(keep.shape, _dtype(keep))
+    out[:, :s] = np.nan
+    out[:, s] = 1
+    _fill_factors(out[:, s + 1 :], keep[:, s + 1 :], None if mask is None else mask[:, s + 1 :])
+    return out
+
+
+def lstm_memory_flow(
+    c: Any,
+    forget: Any,
+    input_gate: Any,
+    cell: Any,
+    *,
+    mask: Any = None,
+    initial_state: Any = None,
+) -> MemoryFlow:
+    """Split LSTM cell states into carried ``f_t ⊙ c_{t−1}`` and written ``i_t ⊙ g_t``.
+
+    Parameters
+    ----------
+    c : ndarray, (B, T, U)
+        Cell state after each step (carried over at masked steps).
+    forget, input_gate, cell : ndarray, (B, T, U)
+        The forget gate f, input gate i and candidate g.
+    mask : ndarray of bool, (B, T), optional
+        Valid steps.
+    initial_state : ndarray, (B, U) or (U,), optional
+        c before step 0; zeros (Keras's default) when None.
+
+    Returns
+    -------
+    MemoryFlow
+        ``carried + written == c`` up to rounding when the capture is consistent.
+    """
+    c = np.asarray(c)
+    carried = _previous(c, initial_state)
+    where = _where(mask, c.shape)
+    np.multiply(forget, carried, out=carried, where=where)  # masked: c_{t−1} as is
+    written = np.zeros_like(c)
+    np.multiply(input_gate, cell, out=written, where=where)
+    return MemoryFlow(carried, written, "c")
+
+
+def gru_memory_flow(
+    h: Any,
+    update: Any,
+    candidate: Any,
+    *,
+    mask: Any = None,
+    initial_state: Any = None,
+) -> MemoryFlow:
+    """Split GRU hidden states into carried ``z_t ⊙ h_{t−1}`` and written ``(1 − z_t) ⊙ h̃_t``.
+
+    Parameters
+    ----------
+    h : ndarray, (B, T, U)
+        Hidden state after each step (carried over at masked steps).
+    update, candidate : ndarray, (B, T, U)
+        The update gate z and candidate h̃.
+    mask : ndarray of bool, (B, T), optional
+        Valid steps.
+    initial_state : ndarray, (B, U) or (U,), optional
+        h before step 0; zeros when None.
+
+    Returns
+    -------
+    MemoryFlow
+    """
+    h = np.asarray(h)
+    carried = _previous(h, initial_state)
+    where = _where(mask, h.shape)
+    np.multiply(update, carried, out=carried, where=where)  # masked: h_{t−1} as is
+    written = np.zeros_like(h)
+    np.subtract(1, update, out=written, where=where)
+    np.multiply(written, candidate, out=written, where=where)
+    return MemoryFlow(carried, written, "h")
+
+
+def memory_flow(lc: LayerCapture, *, mask: Any = None, initial_state: Any = None) -> MemoryFlow:
+    """Carried / written split of a captured LSTM's c or GRU's h.
+
+    Parameters
+    ----------
+    lc : LayerCapture
+        An LSTM or GRU layer.
+    mask : ndarray of bool, (B, T), optional
+        Valid steps; defaults to the capture's mask.
+    initial_state : ndarray, (B, U) or (U,), optional
+        State before step 0; zeros when None.
+
+    Returns
+    -------
+    MemoryFlow
+    """
+    if mask is None:
+        mask = lc.mask
+    if lc.kind == "LSTM":
+        if lc.c is None:
+            raise ValueError(f"LSTM layer {lc.name!r} has no captured cell state")
+        g = lc.gates
+        return lstm_memory_flow(
+            lc.c, g["forget"], g["input"], g["cell"], mask=mask, initial_state=initial_state
+        )
+    if lc.kind == "GRU":
+        g = lc.gates
+        return gru_memory_flow(
+            lc.h, g["update"], g["candidate"], mask=mask, initial_state=initial_state
+        )
+    raise ValueError(f"memory flow needs an LSTM or GRU; {lc.name!r} is {lc.kind}")
+
+
+def _previous(state: np.ndarray, initial_state: Any) -> np.ndarray:
+    if state.ndim != 3:
+        raise ValueError(f"expected a (B, T, U) state, got shape {state.shape}")
+    b, _, u = state.shape
+    init = np.zeros((b, u), state.dtype) if initial_state is None else initial_state
+    init = np.broadcast_to(np.asarray(init, dtype=state.dtype), (b, u))
+    prev = np.empty_like(state)
+    prev[:, 0] = init
+    prev[:, 1:] = state[:, :-1]
+    return prev
+
+
+def _where(mask: Any, shape: tuple[int, ...]) -> Any:
+    m = check_mask(mask, shape[:2])
+    return True if m is None else m[..., None]
