@@ -47,7 +47,9 @@ def _scan(spec: _Layer, x, mask, init, pert):
     """Replay one recurrent layer; returns (outputs (B,T,U) in processing order, h_T, c_T).
 
     ``pert`` holds zero tensors in input order: ``x`` (B,T,D), ``z`` (B,T,G·U), ``h``/``c``
-    (B,T,U). Their gradients are the gradients of the loss w.r.t. those quantities.
+    (B,T,U). Their gradients are the gradients of the loss w.r.t. those quantities. The gate
+    perturbation is added to x·W + b before the loop (it is additive in the pre-activation);
+    every per-step input is packed into one tensor so the loop reads one slice per step.
     """
     layer, kind = spec.layer, spec.kind
     cell = layer.cell
@@ -56,67 +58,72 @@ def _scan(spec: _Layer, x, mask, init, pert):
     bias = cell.bias.value if getattr(cell, "use_bias", True) and cell.bias is not None else None
     act, rec_act = cell.activation, getattr(cell, "recurrent_activation", None)
     reset_after = kind == "GRU" and cell.reset_after
+    dtype = kernel.dtype
     # as Keras's __call__ would: inputs and initial states in the variables' dtype
-    x = tf.cast(x, kernel.dtype) + pert["x"]
-    init = [tf.cast(s, kernel.dtype) for s in init]
+    x = tf.cast(x, dtype) + pert["x"]
+    init = [tf.cast(s, dtype) for s in init]
     b, t = tf.shape(x)[0], tf.shape(x)[1]
-    if mask is None:
-        mask = tf.ones((b, t), tf.bool)
-    seqs = [x, tf.cast(mask, x.dtype), pert["z"], pert["h"]]
-    if kind == "LSTM":
-        seqs.append(pert["c"])
-    seqs = [tf.transpose(s, [1, 0, 2]) if s.shape.rank == 3 else tf.transpose(s) for s in seqs]
-    if layer.go_backwards:
-        seqs = [tf.reverse(s, [0]) for s in seqs]
-    xs = seqs[0]
-    xw = tf.tensordot(xs, kernel, 1)
+    xw = tf.tensordot(x, kernel, 1) + pert["z"]
     if bias is not None:
         xw = xw + (bias[0] if reset_after else bias)
     rec_bias = bias[1] if reset_after and bias is not None else None
-    h0 = init[0] if init else tf.zeros((b, u), x.dtype)
-    c0 = init[1] if len(init) > 1 else tf.zeros((b, u), x.dtype)
+    gu = xw.shape[-1]
+    parts = [xw, pert["h"]] + ([pert["c"]] if kind == "LSTM" else [])
+    masked = mask is not None
+    if masked:
+        parts.append(tf.cast(mask, dtype)[..., None])
+    packed = tf.transpose(tf.concat(parts, -1), [1, 0, 2])  # time-major
+    if layer.go_backwards:
+        packed = tf.reverse(packed, [0])
+    h0 = init[0] if init else tf.zeros((b, u), dtype)
+    c0 = init[1] if len(init) > 1 else tf.zeros((b, u), dtype)
+    zero_masked = masked and getattr(layer, "zero_output_for_mask", False)
+    steps = tf.TensorArray(dtype, size=t).unstack(packed)
 
-    def step(carry, inp):
-        h, c, _ = carry
-        xw_t, m_t, ez, eh = inp[:4]
-        m = m_t[:, None] > 0
+    def body(i, h, c, outs):
+        p = steps.read(i)
+        z, eh = p[:, :gu], p[:, gu : gu + u]
         if kind == "LSTM":
-            z = xw_t + tf.matmul(h, rec) + ez
-            i = rec_act(z[:, :u])
+            z = z + tf.matmul(h, rec)
+            ig = rec_act(z[:, :u])
             f = rec_act(z[:, u : 2 * u])
             g = act(z[:, 2 * u : 3 * u])
             o = rec_act(z[:, 3 * u :])
-            c_new = tf.where(m, f * c + i * g, c) + inp[4]  # + e_c: its gradient is ∂L/∂c_t
-            h_new = tf.where(m, o * act(c_new), h) + eh
+            ec = p[:, gu + u : gu + 2 * u]
+            c_new = f * c + ig * g
+            if masked:
+                m = p[:, -1:] > 0
+                c_new = tf.where(m, c_new, c)
+            c_new = c_new + ec  # its gradient is ∂L/∂c_t (through h_t and c_{t+1})
+            h_new = o * act(c_new)
         elif kind == "GRU":
+            c_new = c
             if reset_after:
                 hr = tf.matmul(h, rec)
                 if rec_bias is not None:
                     hr = hr + rec_bias
-                zz = rec_act(xw_t[:, :u] + hr[:, :u] + ez[:, :u])
-                r = rec_act(xw_t[:, u : 2 * u] + hr[:, u : 2 * u] + ez[:, u : 2 * u])
-                hh = act(xw_t[:, 2 * u :] + r * hr[:, 2 * u :] + ez[:, 2 * u :])
+                zz = rec_act(z[:, :u] + hr[:, :u])
+                r = rec_act(z[:, u : 2 * u] + hr[:, u : 2 * u])
+                hh = act(z[:, 2 * u :] + r * hr[:, 2 * u :])
             else:
                 hr = tf.matmul(h, rec[:, : 2 * u])
-                zz = rec_act(xw_t[:, :u] + hr[:, :u] + ez[:, :u])
-                r = rec_act(xw_t[:, u : 2 * u] + hr[:, u:] + ez[:, u : 2 * u])
-                hh = act(xw_t[:, 2 * u :] + tf.matmul(r * h, rec[:, 2 * u :]) + ez[:, 2 * u :])
-            h_new = tf.where(m, zz * h + (1 - zz) * hh, h) + eh
-            c_new = c
+                zz = rec_act(z[:, :u] + hr[:, :u])
+                r = rec_act(z[:, u : 2 * u] + hr[:, u:])
+                hh = act(z[:, 2 * u :] + tf.matmul(r * h, rec[:, 2 * u :]))
+            h_new = zz * h + (1 - zz) * hh
         else:
-            h_new = tf.where(m, act(xw_t + tf.matmul(h, rec) + ez), h) + eh
             c_new = c
-        out = (
-            h_new
-            if not getattr(layer, "zero_output_for_mask", False)
-            else tf.where(m, h_new, tf.zeros_like(h_new))
-        )
-        return h_new, c_new, out
+            h_new = act(z + tf.matmul(h, rec))
+        if masked:
+            m = p[:, -1:] > 0
+            h_new = tf.where(m, h_new, h)
+        h_new = h_new + eh
+        out = tf.where(m, h_new, tf.zeros_like(h_new)) if zero_masked else h_new
+        return i + 1, h_new, c_new, outs.write(i, out)
 
-    zeros = tf.zeros((b, u), x.dtype)
-    hs, cs, outs = tf.scan(step, (xw, *seqs[1:]), initializer=(h0, c0, zeros))
-    outs = tf.transpose(outs, [1, 0, 2])
-    return outs, hs[-1], cs[-1]
+    outs = tf.TensorArray(dtype, size=t)
+    _, h, c, outs = tf.while_loop(lambda i, *_: i < t, body, (0, h0, c0, outs))
+    return tf.transpose(outs.stack(), [1, 0, 2]), h, c
 
 
 def _call_rnn(spec: _Layer, perts, args, kwargs):
