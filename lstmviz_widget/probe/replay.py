@@ -152,46 +152,57 @@ def replay(
     raise NotImplementedError(f"no replay for cell kind {kind!r}")
 
 
+def _time_major(a: np.ndarray) -> np.ndarray:
+    """(B, n, K) → contiguous (n, B, K)."""
+    return np.ascontiguousarray(a.transpose(1, 0, 2))
+
+
 def _replay_lstm(x, h, h0, w, act, rec_act, mask, c0) -> Replay:
+    """LSTM replay in time-major buffers: z for all steps lives in one (T, B, 4U) array whose
+    slices are the gates (views, no copies), and each step of the c recurrence reads and
+    writes contiguous (B, U) blocks."""
     b, t, _ = x.shape
     u = h.shape[-1]
-    gates = {
-        name: np.empty((b, t, u), np.float32) for name in ("input", "forget", "cell", "output")
-    }
-    c = np.empty((b, t, u), np.float32)
+    z_all = np.empty((t, b, 4 * u), np.float32)
+    c = np.empty((t, b, u), np.float32)
     c_prev = np.zeros((b, u), np.float32) if c0 is None else np.array(c0, np.float32)
     tmp = np.empty((b, u), np.float32)
     for sl in _chunks(b, t, 4 * u):
-        z = _mm(x[:, sl], w.kernel)
-        z += _mm(_previous(h, h0, sl), w.recurrent_kernel)
+        z = z_all[sl]
+        flat = z.reshape(-1, 4 * u)
+        np.matmul(_time_major(x[:, sl]).reshape(-1, x.shape[-1]), w.kernel, out=flat)
+        flat += _time_major(_previous(h, h0, sl)).reshape(-1, u) @ w.recurrent_kernel
         if w.bias is not None:
             z += w.bias
         i = rec_act(z[..., :u])
         f = rec_act(z[..., u : 2 * u])
         g = act(z[..., 2 * u : 3 * u])
-        o = rec_act(z[..., 3 * u :])
-        gates["input"][:, sl], gates["forget"][:, sl] = i, f
-        gates["cell"][:, sl], gates["output"][:, sl] = g, o
+        rec_act(z[..., 3 * u :])
         m = None if mask is None else mask[:, sl]
         for k in range(sl.stop - sl.start):
             # c_t = f·c_{t-1} + i·g, carried over unchanged on masked steps
-            c_t = c[:, sl.start + k]
-            np.multiply(f[:, k], c_prev, out=c_t)
-            np.multiply(i[:, k], g[:, k], out=tmp)
+            c_t = c[sl.start + k]
+            np.multiply(f[k], c_prev, out=c_t)
+            np.multiply(i[k], g[k], out=tmp)
             c_t += tmp
             if m is not None and not m[:, k].all():
                 skip = ~m[:, k]
                 c_t[skip] = c_prev[skip]
             c_prev = c_t
+    gates = {
+        name: z_all[..., k * u : (k + 1) * u].transpose(1, 0, 2)
+        for k, name in enumerate(("input", "forget", "cell", "output"))
+    }
+    c_bt = c.transpose(1, 0, 2)
     # h_t = o_t · act(c_t), checked against Keras's own h
     worst, scale = 0.0, 0.0
     for sl in _chunks(b, t, u):
-        h_rep = act(c[:, sl].copy())
+        h_rep = act(np.array(c_bt[:, sl]))
         h_rep *= gates["output"][:, sl]
         m = None if mask is None else mask[:, sl]
         e, s = _residual(h_rep, h[:, sl], m)
         worst, scale = max(worst, e), max(scale, s)
-    return Replay(h=h, c=c, gates=gates, fidelity=worst, scale=scale)
+    return Replay(h=h, c=c_bt, gates=gates, fidelity=worst, scale=scale)
 
 
 def _replay_gru(x, h, h0, w, act, rec_act, mask, reset_after) -> Replay:
