@@ -67,6 +67,10 @@ export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (e
   try {
     const root = html("div", "lstmviz");
     root.tabIndex = 0;
+    // Lumino (JupyterLab, Notebook 7) matches keyboard shortcuts in the capture phase at the
+    // document and stops the event there (Notebook 7 binds the arrow keys); this attribute
+    // makes it skip events aimed inside the explorer, so ←/→/Home/End reach our handler.
+    root.setAttribute("data-lm-suppress-shortcuts", "true");
     root.setAttribute("role", "group");
     root.setAttribute("aria-label", `LSTM explorer of ${payload.modelName || "a model"}: ←/→ move the cursor`);
     el.append(root);

@@ -48,17 +48,21 @@ export function createFrame(draw: () => void, onError: (err: unknown) => void): 
   };
 }
 
-/** Observe an element's size; a no-op where ResizeObserver is missing (jsdom). */
-export function observeResize(el: Element, onResize: () => void): () => void {
+/**
+ * Observe an element's width; a no-op where ResizeObserver is missing (jsdom).
+ *
+ * Views lay out with the width the observer *reports*, not with `clientWidth` read later:
+ * a read in the middle of a theme switch (stylesheets swapped) can see a transient width that
+ * the observer never reports, and no later notification would correct it.
+ */
+export function observeResize(el: Element, onResize: (width: number) => void): () => void {
   if (typeof ResizeObserver === "undefined") return () => {};
   let lastW = -1;
-  let lastH = -1;
   const ro = new ResizeObserver((entries) => {
     const r = entries[entries.length - 1]?.contentRect;
-    if (!r || (r.width === lastW && r.height === lastH)) return;
+    if (!r || r.width === lastW) return;
     lastW = r.width;
-    lastH = r.height;
-    onResize();
+    onResize(r.width);
   });
   ro.observe(el);
   return () => ro.disconnect();

@@ -50,6 +50,7 @@ describe("render", () => {
     const { $, el } = open({ timestep: 7 });
     const root = $("div.lstmviz");
     expect(root?.getAttribute("tabindex")).toBe("0");
+    expect(root?.getAttribute("data-lm-suppress-shortcuts")).toBe("true");
     expect(root?.dataset.timestep).toBe("7");
     expect($(".lstmviz-cursor")?.dataset.timestep).toBe("7");
     const slider = $<HTMLInputElement>("input.lstmviz-slider[type=range]");

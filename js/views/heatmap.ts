@@ -78,6 +78,7 @@ export function createHeatmap(container: HTMLElement, store: Store, payload: Dec
   const offCtx = ctx ? context2d(offscreen) : null;
 
   const geom: Geometry = { width: 0, height: 0 };
+  let plotWidth = 0; // as the ResizeObserver reports it (see observeResize)
   let imageKey = "";
   let layer: DecodedLayer = findLayer(payload, store.state.layer);
   let dirtyLayout = true;
@@ -209,7 +210,7 @@ export function createHeatmap(container: HTMLElement, store: Store, payload: Dec
     }
     if (dirtyLayout) {
       setPlotHeight();
-      geom.width = Math.max(0, plot.clientWidth - M.left - M.right);
+      geom.width = Math.max(0, plotWidth - M.left - M.right);
       canvas.style.left = `${M.left}px`;
       canvas.style.top = `${M.top}px`;
       canvas.style.width = `${geom.width}px`;
@@ -319,13 +320,15 @@ export function createHeatmap(container: HTMLElement, store: Store, payload: Dec
   plot.addEventListener("pointercancel", onPointerUp);
   plot.addEventListener("pointerleave", onPointerLeave);
 
-  const stopResize = observeResize(plot, () => {
+  const stopResize = observeResize(plot, (w) => {
+    plotWidth = w;
     dirtyLayout = true;
     frame.schedule();
   });
 
   setPlotHeight();
   placeCursor();
+  plotWidth = plot.clientWidth;
   draw(); // first paint synchronously (measures the container; 0 width is fine)
 
   return () => {

@@ -39,6 +39,7 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   container.append(root);
 
   let width = 0;
+  let rootWidth = 0; // as the ResizeObserver reports it (see observeResize)
   let rects: SVGRectElement[] = [];
   let dirtyLayout = true;
 
@@ -55,7 +56,7 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     const y = scaleLinear().domain(scale.domain).range([M.top + plotH, M.top]);
 
     if (dirtyLayout || rects.length !== U) {
-      width = Math.max(0, root.clientWidth - M.left - M.right);
+      width = Math.max(0, rootWidth - M.left - M.right);
       node.setAttribute("width", String(width + M.left + M.right));
       const x = scaleLinear().domain([-0.5, U - 0.5]).range([0, width]);
       xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + plotH})`);
@@ -149,11 +150,13 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   node.addEventListener("pointermove", onMove);
   node.addEventListener("pointerleave", onLeave);
   node.addEventListener("click", onClick);
-  const stopResize = observeResize(root, () => {
+  const stopResize = observeResize(root, (w) => {
+    rootWidth = w;
     dirtyLayout = true;
     frame.schedule();
   });
 
+  rootWidth = root.clientWidth;
   draw();
 
   return () => {
