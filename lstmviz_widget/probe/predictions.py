@@ -51,16 +51,20 @@ import numpy as np
 from ..data import Capture, Predictions
 from .attention import length_groups, model_graph, predict
 
-#: Layers that act on each vector on its own at inference (the head may hold only these).
-_PER_VECTOR = (
-    keras.layers.Dense,
-    keras.layers.Activation,
+#: Layers that do nothing at inference (skipped when looking for the head's activation).
+_IDENTITY = (
     keras.layers.Dropout,
     keras.layers.GaussianNoise,
     keras.layers.GaussianDropout,
     keras.layers.AlphaDropout,
     keras.layers.ActivityRegularization,
     keras.layers.Identity,
+)
+#: Layers that act on each vector on its own at inference (the head may hold only these).
+_PER_VECTOR = (
+    *_IDENTITY,
+    keras.layers.Dense,
+    keras.layers.Activation,
     keras.layers.ReLU,
     keras.layers.LeakyReLU,
     keras.layers.ELU,
@@ -70,15 +74,6 @@ _PER_VECTOR = (
     keras.layers.LayerNormalization,
     keras.layers.UnitNormalization,
     keras.layers.Rescaling,
-)
-#: Of those, the ones that do nothing at inference (skipped when looking for the activation).
-_IDENTITY = (
-    keras.layers.Dropout,
-    keras.layers.GaussianNoise,
-    keras.layers.GaussianDropout,
-    keras.layers.AlphaDropout,
-    keras.layers.ActivityRegularization,
-    keras.layers.Identity,
 )
 #: Of those, the ones with an ``axis``: per-vector only along the last axis.
 _NORMALISERS = (
