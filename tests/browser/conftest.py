@@ -53,8 +53,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh page; a screenshot of it is kept in artifacts/screenshots/ when the test ends."""
+def page(
+    browser: Any, servers: dict[str, ld.LabServer], request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    """A fresh page; a screenshot of it is kept in artifacts/screenshots/ when the test ends.
+
+    Afterwards the test's kernels are shut down, so they do not pile up over the session.
+    """
     pg = ld.new_page(browser, width=1280, height=1000)
     dialogs: list[str] = []
     pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -65,3 +70,5 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     with contextlib.suppress(Exception):
         pg.screenshot(path=str(SHOTS / f"{name}-end.png"))
     ld.close_page(pg)
+    for server in servers.values():
+        server.shutdown_kernels()
