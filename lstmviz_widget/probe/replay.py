@@ -108,17 +108,20 @@ def _chunks(b: int, t: int, width: int):
         yield slice(start, min(t, start + step))
 
 
+def _nanmax(a: np.ndarray) -> float:
+    """max ignoring NaN; NaN (no warning) when everything is NaN, e.g. a model with NaN weights."""
+    return float(np.fmax.reduce(a, axis=None)) if a.size else 0.0
+
+
 def _residual(h_rep: np.ndarray, h_out: np.ndarray, mask: np.ndarray | None) -> tuple[float, float]:
     """(max |h_rep - h_out|, max |h_out|) over processed steps; overwrites ``h_rep``."""
     np.subtract(h_rep, h_out, out=h_rep)
     np.abs(h_rep, out=h_rep)
     if mask is None:
-        if h_rep.size == 0:
-            return 0.0, 0.0
-        return float(np.nanmax(h_rep)), float(max(np.nanmax(h_out), -np.nanmin(h_out)))
+        return _nanmax(h_rep), _nanmax(np.abs(h_out))
     if not mask.any():
         return 0.0, 0.0
-    return float(np.nanmax(h_rep[mask])), float(np.nanmax(np.abs(h_out[mask])))
+    return _nanmax(h_rep[mask]), _nanmax(np.abs(h_out[mask]))
 
 
 def replay(
