@@ -35,6 +35,8 @@ export interface DecodedPayload {
   lengths: number[];
   tokens: string[][] | null;
   layers: DecodedLayer[];
+  /** Epochs of the training snapshots (`_data.epochs`), or null for a single capture. */
+  epochs: number[] | null;
 }
 
 const ITEMSIZE: Record<string, number> = { float32: 4, float16: 2, int32: 4, uint8: 1 };
@@ -218,6 +220,7 @@ export function decodePayload(raw: Payload | null | undefined): DecodedPayload {
     lengths,
     tokens,
     layers,
+    epochs: Array.isArray(raw.epochs) && raw.epochs.length > 0 ? raw.epochs.map(Number) : null,
   };
 }
 

@@ -37,6 +37,7 @@ export function makeNormalizer(p: DecodedPayload): (s: ViewState) => ViewState {
       layer: layer.name,
       quantity: layer.arrays.has(s.quantity) ? s.quantity : "h",
       selectedUnits,
+      epoch: clamp(int(s.epoch), 0, (p.epochs?.length ?? 1) - 1),
       hoverUnit: hover !== null && Number.isInteger(hover) && hover >= 0 && hover < U ? hover : null,
     };
   };

@@ -41,6 +41,9 @@ export interface Payload {
   /** One label per step for each sample; render as text, never HTML. */
   tokens: string[][] | null;
   layers: LayerPayload[];
+  /** Training epochs of the snapshots an explorer scrubs across (`LSTMMonitor.explorer()`);
+   *  absent for a single capture. The synced `epoch` trait indexes this list. */
+  epochs?: number[] | null;
 }
 
 /** Synced traits of `LSTMExplorer` (lstmviz_widget/widget/explorer.py). */
@@ -55,10 +58,12 @@ export interface ModelTraits {
   quantity: string;
   /** Highlighted units (may be empty). */
   selected_units: number[];
+  /** Index into `_data.epochs` (0 for a single capture). */
+  epoch: number;
   _data: Payload;
   // The anywidget model type wants an index signature.
   [key: string]: unknown;
 }
 
 /** The synced trait names the store writes back (everything except `_data`). */
-export type SyncedTrait = "timestep" | "sample" | "layer" | "quantity" | "selected_units";
+export type SyncedTrait = "timestep" | "sample" | "layer" | "quantity" | "selected_units" | "epoch";

@@ -9,6 +9,7 @@ const initial = (): ViewState => ({
   layer: "lstm",
   quantity: "h",
   selectedUnits: [],
+  epoch: 0,
   hoverUnit: null,
 });
 
@@ -66,13 +67,21 @@ describe("connectModel", () => {
   });
 
   it("reads the synced traits from the model", () => {
-    const model = new FakeModel({ timestep: "7", sample: 1, layer: "gru", quantity: "gate:reset", selected_units: [4, "2"] });
+    const model = new FakeModel({
+      timestep: "7",
+      sample: 1,
+      layer: "gru",
+      quantity: "gate:reset",
+      selected_units: [4, "2"],
+      epoch: "3",
+    });
     expect(stateFromModel(model)).toEqual({
       timestep: 7,
       sample: 1,
       layer: "gru",
       quantity: "gate:reset",
       selectedUnits: [4, 2],
+      epoch: 3,
     });
   });
 
@@ -155,7 +164,7 @@ describe("connectModel", () => {
     const model = new FakeModel();
     const store = new Store(initial());
     const disconnect = connectModel(store, model);
-    expect(model.listenerCount()).toBe(5);
+    expect(model.listenerCount()).toBe(6);
     store.set({ timestep: 9 });
     disconnect();
     expect(model.saves).toHaveLength(1);

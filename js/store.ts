@@ -15,6 +15,8 @@ export interface ViewState {
   layer: string;
   quantity: string;
   selectedUnits: number[];
+  /** Index of the training snapshot shown (0 for a single capture). */
+  epoch: number;
   /** Unit under the mouse (any view), or null. UI-only, never synced. */
   hoverUnit: number | null;
 }
@@ -36,6 +38,7 @@ export const SYNCED: ReadonlyArray<readonly [Exclude<StateKey, "hoverUnit">, Syn
   ["layer", "layer"],
   ["quantity", "quantity"],
   ["selectedUnits", "selected_units"],
+  ["epoch", "epoch"],
 ];
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -132,6 +135,7 @@ export function fromTrait(key: StateKey, value: unknown): unknown {
   switch (key) {
     case "timestep":
     case "sample":
+    case "epoch":
       return Number.isFinite(Number(value)) ? Math.trunc(Number(value)) : 0;
     case "layer":
     case "quantity":

@@ -10,7 +10,15 @@ export class FakeModel implements SyncModel {
   setCalls: Array<[string, unknown]> = [];
 
   constructor(state: Record<string, unknown> = {}) {
-    this.state = { timestep: 0, sample: 0, layer: "lstm", quantity: "h", selected_units: [], ...state };
+    this.state = {
+      timestep: 0,
+      sample: 0,
+      layer: "lstm",
+      quantity: "h",
+      selected_units: [],
+      epoch: 0,
+      ...state,
+    };
   }
   // `any`: the explorer reads `_data` as a Payload and the synced traits as plain values.
   get = (key: string): any => this.state[key];

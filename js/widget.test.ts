@@ -187,7 +187,7 @@ describe("render", () => {
 
   it("cleanup removes the DOM, every model listener and timer, and flushes the last value", () => {
     const { model, el, cleanup, $ } = mount();
-    expect(model.listenerCount()).toBe(6); // 5 synced traits + _data
+    expect(model.listenerCount()).toBe(7); // 6 synced traits + _data
     key($("div.lstmviz") as HTMLElement, "ArrowRight");
     cleanup();
     expect(model.state.timestep).toBe(1);

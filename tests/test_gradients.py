@@ -260,3 +260,18 @@ def test_finite_differences_through_bidirectional_and_stacked_pair(float64):
             np.testing.assert_allclose(
                 lc.grad_weights["recurrent_kernel"], np.einsum("btu,btg->ug", h_prev, gz), atol=1e-6
             )
+
+
+def test_flat_labels_for_a_column_output_as_fit_allows():
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([keras.Input((None, 2)), L.LSTM(3), L.Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy")
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(4, 5, 2)).astype(np.float32)
+    y = np.array([0.0, 1.0, 1.0, 0.0], np.float32)  # (B,), the output is (B, 1)
+    flat = capture(model, x, y=y, gradients=True)
+    column = capture(model, x, y=y[:, None], gradients=True)
+    lc = model.layers[0].name
+    np.testing.assert_allclose(flat[lc].grad_h, column[lc].grad_h, atol=1e-7)
+    # and it is the loss model.evaluate reports (mean over the batch there, a sum here)
+    assert flat.loss == pytest.approx(4 * model.evaluate(x, y, verbose=0), rel=1e-5)

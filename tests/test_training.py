@@ -340,3 +340,13 @@ def test_bidirectional_and_gru_layers():
     labels = {m.labels[0] for m in dash.panels["grad"].lines.values()}
     assert "bi/forward recurrent_kernel" in labels
     assert "gru kernel" in labels
+
+
+def test_explorer_over_the_epoch_snapshots(trained):
+    monitor = trained["monitor"]
+    explorer = monitor.explorer()
+    epochs = [e for e, _ in monitor.snapshots]
+    assert explorer._data["epochs"] == epochs
+    assert explorer.epoch == len(epochs) - 1
+    explorer.epoch = 0
+    assert explorer.capture is monitor.snapshots[0][1]

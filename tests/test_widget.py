@@ -127,3 +127,27 @@ def test_layers_with_their_own_time_axis_are_padded_in_the_payload():
     h_dec = np.frombuffer(dec_layer["arrays"]["h"]["data"], "<f4").reshape(1, 7, 3)
     np.testing.assert_array_equal(h_dec[:, :4], w.capture["dec"].h)
     assert not h_dec[:, 4:].any()
+
+
+def test_explorer_scrubs_across_training_snapshots():
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input((None, 2)), keras.layers.LSTM(3, name="lstm")])
+    seq = np.random.default_rng(5).normal(size=(2, 6, 2)).astype(np.float32)
+    snapshots = []
+    for epoch in range(3):  # stand-ins for three epochs of training
+        model.set_weights([w * (1 + 0.5 * epoch) for w in model.get_weights()])
+        snapshots.append((epoch, capture(model, seq)))
+    w = LSTMExplorer.from_snapshots(snapshots, timestep=4)
+    assert w.epoch == 2  # the last snapshot first
+    assert w._data["epochs"] == [0, 1, 2]
+    assert w.capture is snapshots[2][1]
+    w.epoch = 0
+    assert w.capture is snapshots[0][1]
+    h = np.frombuffer(w._data["layers"][0]["arrays"]["h"]["data"], "<f4").reshape(2, 6, 3)
+    np.testing.assert_array_equal(h, snapshots[0][1]["lstm"].h)
+    assert w.timestep == 4  # the cursor stays where it was
+    with pytest.raises(traitlets.TraitError, match=r"epoch must be in \[0, 2\]"):
+        w.epoch = 3
+    with pytest.raises(ValueError, match="no snapshots"):
+        LSTMExplorer.from_snapshots([])
+    assert LSTMExplorer(snapshots[0][1])._data["epochs"] is None

@@ -4,7 +4,7 @@
  */
 import { findLayer, quantitiesOf, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { html, quantityLabel } from "../dom";
-import type { Store } from "../store";
+import type { StateKey, Store } from "../store";
 
 /** Replay errors at or below this are shown green. */
 export const FIDELITY_OK = 1e-5;
@@ -54,10 +54,29 @@ export function createControls(container: HTMLElement, store: Store, payload: De
     }
   }
 
+  // Training snapshots (LSTMMonitor.explorer()): an epoch slider. Python swaps the capture
+  // when `epoch` changes, and the new `_data` rebuilds every view.
+  let epochInput: HTMLInputElement | null = null;
+  const epochText = html("span", "lstmviz-epoch-label");
+  const epochs = payload.epochs;
+  if (epochs && epochs.length > 1) {
+    epochInput = html("input", "lstmviz-epoch");
+    epochInput.type = "range";
+    epochInput.min = "0";
+    epochInput.max = String(epochs.length - 1);
+    epochInput.step = "1";
+    epochInput.setAttribute("aria-label", "training epoch");
+  }
+
   const badge = html("span", "lstmviz-fidelity");
 
   header.append(name, labelled("layer", layerSel), labelled("show", quantitySel));
   if (sampleSel) header.append(labelled("sample", sampleSel));
+  if (epochInput) {
+    const l = labelled("epoch", epochInput);
+    l.append(epochText);
+    header.append(l);
+  }
   const spacer = html("span", "lstmviz-spacer");
   header.append(spacer, badge);
   container.append(header);
@@ -73,6 +92,10 @@ export function createControls(container: HTMLElement, store: Store, payload: De
     }
     if (quantitySel.value !== s.quantity) quantitySel.value = s.quantity;
     if (sampleSel && sampleSel.value !== String(s.sample)) sampleSel.value = String(s.sample);
+    if (epochInput && epochs) {
+      if (epochInput.value !== String(s.epoch)) epochInput.value = String(s.epoch);
+      epochText.textContent = `${epochs[s.epoch] + 1} / ${epochs[epochs.length - 1] + 1}`;
+    }
     const ok = Number.isFinite(layer.fidelity) && layer.fidelity <= FIDELITY_OK;
     badge.textContent = fidelityText(layer.fidelity);
     badge.classList.toggle("ok", ok);
@@ -93,11 +116,23 @@ export function createControls(container: HTMLElement, store: Store, payload: De
   const onSample = (): void => {
     if (sampleSel) store.set({ sample: Number(sampleSel.value) });
   };
+  // A new epoch means new data from Python, which rebuilds the views (and this slider): commit
+  // on release ("change"), and only preview the label while dragging ("input").
+  const onEpochInput = (): void => {
+    if (epochInput && epochs) {
+      epochText.textContent = `${epochs[Number(epochInput.value)] + 1} / ${epochs[epochs.length - 1] + 1}`;
+    }
+  };
+  const onEpoch = (): void => {
+    if (epochInput) store.set({ epoch: Number(epochInput.value) });
+  };
   layerSel.addEventListener("change", onLayer);
   quantitySel.addEventListener("change", onQuantity);
   sampleSel?.addEventListener("change", onSample);
+  epochInput?.addEventListener("input", onEpochInput);
+  epochInput?.addEventListener("change", onEpoch);
   const unsubscribe = store.subscribe((_s, changed) => {
-    if (changed.has("layer") || changed.has("quantity") || changed.has("sample")) update();
+    if (["layer", "quantity", "sample", "epoch"].some((k) => changed.has(k as StateKey))) update();
   });
   update();
 
@@ -106,6 +141,8 @@ export function createControls(container: HTMLElement, store: Store, payload: De
     layerSel.removeEventListener("change", onLayer);
     quantitySel.removeEventListener("change", onQuantity);
     sampleSel?.removeEventListener("change", onSample);
+    epochInput?.removeEventListener("input", onEpochInput);
+    epochInput?.removeEventListener("change", onEpoch);
     header.remove();
   };
 }

@@ -275,6 +275,13 @@ class GradientProbe:
                 "c": tf.zeros((b, t, u), dtype),
             }
         inputs = [tf.convert_to_tensor(a) for a in arrays]
+        if y is not None:  # (B,) labels for a (B, 1) output and the like, as model.fit allows
+            y = np.asarray(y)
+            out_shape = self.graph.outputs[0].shape
+            if y.ndim == len(out_shape) - 1 and out_shape[-1] == 1:
+                y = y[..., None]
+            elif y.ndim == len(out_shape) + 1 and y.shape[-1] == 1:
+                y = y[..., 0]
         labels = tf.zeros((), dtype) if y is None else tf.convert_to_tensor(y)
         loss, d_pert, d_vars, d_inputs = self._fn(inputs, labels, perts)
         per_layer = {}

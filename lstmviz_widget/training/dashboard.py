@@ -41,7 +41,13 @@ class _Panel:
         self.x_scale, self.y_scale = LinearScale(), LinearScale()
         axes = [
             Axis(scale=self.x_scale, label=x_label, side="bottom"),
-            Axis(scale=self.y_scale, label=y_label, side="left", tick_format=".3g"),
+            Axis(
+                scale=self.y_scale,
+                label=y_label,
+                side="left",
+                tick_format=".3g",
+                label_offset="4em",  # left of the tick labels
+            ),
         ]
         self.figure = Figure(
             marks=[],
@@ -49,7 +55,7 @@ class _Panel:
             title=title,
             legend_location="top-right",
             layout=widgets.Layout(width="480px", height="300px"),
-            fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 20},
+            fig_margin={"top": 40, "bottom": 40, "left": 80, "right": 20},
         )
         self.lines: dict[str, Lines] = {}
 

@@ -224,6 +224,16 @@ class LSTMMonitor(keras.callbacks.Callback):
         return cap, stats
 
     # -- persistence ------------------------------------------------------------
+    def explorer(self, **kwargs: Any) -> Any:
+        """An :class:`~lstmviz_widget.LSTMExplorer` over the epoch snapshots of the probe
+        sequences: an epoch slider scrubs across training as the cursor scrubs across time.
+
+        ``kwargs`` go to :meth:`LSTMExplorer.from_snapshots` (``epoch``, ``timestep``, …).
+        """
+        from ..widget.explorer import LSTMExplorer
+
+        return LSTMExplorer.from_snapshots(self.snapshots, **kwargs)
+
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write :attr:`history`, :attr:`alerts` and :attr:`errors` to one ``.npz``.
 

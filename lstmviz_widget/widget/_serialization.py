@@ -27,8 +27,11 @@ def _padded(a: np.ndarray, t: int) -> np.ndarray:
     return out
 
 
-def capture_payload(cap: Capture) -> dict[str, Any]:
-    """The `_data` dict for a capture: every quantity the views can draw."""
+def capture_payload(cap: Capture, epochs: list[int] | None = None) -> dict[str, Any]:
+    """The `_data` dict for a capture: every quantity the views can draw.
+
+    ``epochs`` lists the training epochs of the snapshots an explorer scrubs across.
+    """
     t = cap.n_steps
     layers = []
     for lc in cap:
@@ -56,4 +59,5 @@ def capture_payload(cap: Capture) -> dict[str, Any]:
         "lengths": [int(n) for n in cap.lengths],
         "tokens": cap.tokens,
         "layers": layers,
+        "epochs": epochs,
     }

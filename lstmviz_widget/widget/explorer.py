@@ -50,6 +50,9 @@ class LSTMExplorer(anywidget.AnyWidget):
     selected_units = t.List(t.Int(), default_value=[]).tag(sync=True)
     """list of int: Highlighted units, shared by every view. Default empty."""
 
+    epoch = t.Int(0).tag(sync=True)
+    """int: Index of the training snapshot shown (see :meth:`from_snapshots`); 0 otherwise."""
+
     _data = t.Dict().tag(sync=True)
 
     def __init__(
@@ -81,10 +84,53 @@ class LSTMExplorer(anywidget.AnyWidget):
             cap = capture(model_or_capture, seq, mask=mask, tokens=tokens)
         self.capture: Capture = cap
         """Capture: the arrays the views draw (read-only by convention)."""
+        self.snapshots: list[tuple[int, Capture]] = [(0, cap)]
+        """list of (epoch, Capture): what the ``epoch`` trait scrubs across."""
         first = cap.layer_names[0]
         super().__init__(_data=capture_payload(cap), layer=layer or first)
         self.sample = sample
         self.timestep = timestep
+
+    @classmethod
+    def from_snapshots(
+        cls, snapshots: list[tuple[int, Capture]], *, epoch: int = -1, **kwargs: Any
+    ) -> LSTMExplorer:
+        """An explorer that scrubs across training epochs as well as timesteps.
+
+        Parameters
+        ----------
+        snapshots : list of (int, Capture)
+            Captures of the same sequences taken during training, e.g.
+            ``LSTMMonitor.snapshots``; epochs as Keras counts them (from 0).
+        epoch : int
+            Index of the snapshot shown first (default: the last).
+        **kwargs
+            ``timestep``, ``sample``, ``layer`` as for the constructor.
+        """
+        if not snapshots:
+            raise ValueError("no snapshots to explore: train with LSTMMonitor for an epoch first")
+        caps = [cap for _, cap in snapshots]
+        names = caps[0].layer_names
+        if any(c.layer_names != names or c.n_steps != caps[0].n_steps for c in caps):
+            raise ValueError("snapshots must capture the same layers and sequences")
+        index = range(len(caps))[epoch]
+        explorer = cls(caps[index], **kwargs)
+        explorer.snapshots = list(snapshots)
+        explorer.epoch = index
+        explorer._data = capture_payload(caps[index], [int(e) for e, _ in snapshots])
+        return explorer
+
+    @t.validate("epoch")
+    def _check_epoch(self, proposal: t.Bunch) -> int:
+        n = len(self.snapshots) if hasattr(self, "snapshots") else 1
+        return self._in_range("epoch", proposal["value"], n)
+
+    @t.observe("epoch")
+    def _on_epoch(self, change: dict[str, Any]) -> None:
+        if len(self.snapshots) < 2:
+            return
+        self.capture = self.snapshots[change["new"]][1]
+        self._data = capture_payload(self.capture, [int(e) for e, _ in self.snapshots])
 
     def _in_range(self, name: str, value: int, n: int) -> int:
         value = int(value)

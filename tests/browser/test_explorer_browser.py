@@ -152,3 +152,57 @@ def test_tokens_are_text_and_a_broken_payload_shows_an_error_panel(page, servers
     error.wait_for(state="visible", timeout=30_000)
     assert "layers" in error.inner_text()
     assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+MONITOR = """\
+import keras, numpy as np
+from lstmviz_widget.training import LSTMMonitor
+keras.utils.set_random_seed(1)
+rng = np.random.default_rng(1)
+x = rng.normal(size=(256, 12, 2)).astype("float32")
+y = (x.sum(axis=(1, 2)) > 0).astype("float32")
+model = keras.Sequential([keras.Input((None, 2)), keras.layers.LSTM(8, name="lstm"),
+                          keras.layers.Dense(1, activation="sigmoid")])
+model.compile(optimizer="adam", loss="binary_crossentropy")
+monitor = LSTMMonitor(probe_seq=x[:3], probe_y=y[:3], every_n_batches=4)
+monitor
+"""
+
+
+def _line_points(page) -> int:
+    """Points drawn by all bqplot line marks on the page."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.bqplot path.line')]
+                 .map((p) => (p.getAttribute('d') || '').split(/[ML]/).length - 1)
+                 .reduce((a, b) => a + b, 0)"""
+    )
+
+
+def test_training_dashboard_grows_and_the_explorer_scrubs_epochs(page, servers, notebook_dir):
+    open_with(page, servers, notebook_dir, "lab", [MONITOR])
+    page.locator(".bqplot").first.wait_for(state="visible", timeout=60_000)
+    before = _line_points(page)
+    ld.run_cell(page, "model.fit(x, y, epochs=3, batch_size=32, verbose=0, callbacks=[monitor])")
+    page.wait_for_function(
+        "(n) => [...document.querySelectorAll('.bqplot path.line')]"
+        ".map((p) => (p.getAttribute('d') || '').split(/[ML]/).length - 1)"
+        ".reduce((a, b) => a + b, 0) > n + 20",
+        arg=before,
+        timeout=30_000,
+    )
+    assert _line_points(page) > before + 20
+    assert ld.kernel_value(page, "len(monitor.snapshots)") == 3
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".bqplot").first.locator(
+        "xpath=ancestor::div[contains(@class,'widget-vbox')][1]"
+    ).first.screenshot(path=str(SHOTS / "monitor-dashboard.png"))
+    ld.run_cell(page, "explorer = monitor.explorer()\nexplorer")
+    root = ld.wait_for_explorer(page)
+    epoch = root.locator("input.lstmviz-epoch")
+    assert ld.kernel_value(page, "explorer.epoch") == 2
+    ld.drag_slider(page, epoch, 0.0)
+    assert ld.poll_kernel(page, "explorer.epoch", lambda v: v == 0) == 0
+    assert ld.kernel_value(page, "explorer.capture is monitor.snapshots[0][1]") is True
+    root = ld.wait_for_explorer(page)  # the new epoch's data rebuilt the views
+    assert root.locator(".lstmviz-epoch-label").inner_text().startswith("1 / 3")
+    root.screenshot(path=str(SHOTS / "monitor-explorer-epoch.png"))
