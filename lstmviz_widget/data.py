@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ._files import npz_path, write_npz
 
 FORMAT_VERSION = 1
 
@@ -338,11 +339,7 @@ class Capture:
         overwrite : bool
             Replace an existing file. Without it an existing file raises ``FileExistsError``.
         """
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        path = npz_path(path, overwrite=overwrite)
         meta = {
             "format": FORMAT_VERSION,
             "model_name": self.model_name,
@@ -368,16 +365,7 @@ class Capture:
                     arrays[f"predictions/{key}"] = value
         if self.saliency is not None:
             arrays["saliency"] = self.saliency
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_npz(path, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Capture:

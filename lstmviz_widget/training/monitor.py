@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from .._files import npz_path, write_npz
 from ..analysis import state_collapse
 from ..data import Capture
 from .alerts import AlertRules
@@ -254,11 +254,7 @@ class LSTMMonitor(keras.callbacks.Callback):
         Path
             Where the file was written.
         """
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
-        if path.exists() and not overwrite:
-            raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+        path = npz_path(path, overwrite=overwrite)
         meta = {
             "format": FORMAT_VERSION,
             "alerts": self.alerts,
@@ -266,13 +262,4 @@ class LSTMMonitor(keras.callbacks.Callback):
             "every_n_batches": self.every_n_batches,
         }
         arrays = {"meta": np.array(json.dumps(meta)), **self.history}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_npz(path, arrays)
