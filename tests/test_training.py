@@ -350,3 +350,12 @@ def test_explorer_over_the_epoch_snapshots(trained):
     assert explorer.epoch == len(epochs) - 1
     explorer.epoch = 0
     assert explorer.capture is monitor.snapshots[0][1]
+
+
+def test_a_norm_recovering_from_a_vanished_value_is_not_exploding():
+    rules = AlertRules()
+    rules.check_probe("step 1", {"grad_norm/l/kernel": 9.5e-5}, {"l": False})
+    rules.check_probe("step 2", {"grad_norm/l/kernel": 0.47}, {"l": False})  # ×4950, but small
+    assert not any("exploding" in a for a in rules.alerts)
+    rules.check_probe("step 3", {"grad_norm/l/kernel": 60.0}, {"l": False})  # ×128 and ≥ 1
+    assert any("jumped" in a for a in rules.alerts)

@@ -63,6 +63,9 @@ def test_arrays_travel_as_binary_buffers(cap):
 def test_defaults_and_set_state_round_trip(cap):
     w = LSTMExplorer(cap, timestep=4, sample=1, layer="gru")
     assert (w.timestep, w.sample, w.layer, w.quantity) == (4, 1, "gru", "h")
+    assert LSTMExplorer(cap, quantity="gate:forget").quantity == "gate:forget"
+    with pytest.raises(traitlets.TraitError, match="quantity for layer 'gru'"):
+        LSTMExplorer(cap, layer="gru", quantity="c")
     w.set_state({"timestep": 9, "selected_units": [0, 3]})
     assert w.timestep == 9
     assert w.selected_units == [0, 3]

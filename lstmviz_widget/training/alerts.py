@@ -21,7 +21,10 @@ class AlertRules:
     explode_norm : float
         A gradient norm above this is exploding.
     explode_jump : float
-        A gradient norm more than this many times its previous value is exploding.
+        A gradient norm more than this many times its previous value is exploding, once it is
+        also above ``explode_jump_floor`` (a norm recovering from a vanished value is not).
+    explode_jump_floor : float
+        The jump rule ignores norms below this.
     vanish_norm : float
         A recurrent-kernel gradient norm below this is vanishing.
     saturation : float
@@ -32,6 +35,7 @@ class AlertRules:
 
     explode_norm: float = 1e3
     explode_jump: float = 100.0
+    explode_jump_floor: float = 1.0
     vanish_norm: float = 1e-7
     saturation: float = 0.9
     alerts: list[str] = field(default_factory=list)
@@ -96,7 +100,12 @@ class AlertRules:
                 f"{where}: exploding gradient: layer {layer}, {weight} norm {norm:.3g} "
                 f"> {self.explode_norm:g}",
             )
-        elif prev is not None and prev > 0 and norm > self.explode_jump * prev:
+        elif (
+            prev is not None
+            and prev > 0
+            and norm > self.explode_jump * prev
+            and norm >= self.explode_jump_floor
+        ):
             self._raise(
                 ("jump", key),
                 f"{where}: exploding gradient: layer {layer}, {weight} norm jumped "

@@ -28,8 +28,9 @@ class LSTMExplorer(anywidget.AnyWidget):
         with a capture.
     mask, tokens
         Passed to :func:`lstmviz_widget.capture` with a model.
-    timestep, sample, layer
-        Initial cursor, sample and layer (default: 0, 0, the first layer).
+    timestep, sample, layer, quantity
+        Initial cursor, sample, layer and what the heatmap shows (default: 0, 0, the first
+        layer, ``"h"``).
     """
 
     _esm = _STATIC / "widget.js"
@@ -63,6 +64,7 @@ class LSTMExplorer(anywidget.AnyWidget):
         timestep: int = 0,
         sample: int = 0,
         layer: str | None = None,
+        quantity: str = "h",
         mask: Any = None,
         tokens: Any = None,
     ) -> None:
@@ -90,6 +92,7 @@ class LSTMExplorer(anywidget.AnyWidget):
         super().__init__(_data=capture_payload(cap), layer=layer or first)
         self.sample = sample
         self.timestep = timestep
+        self.quantity = quantity
 
     @classmethod
     def from_snapshots(
