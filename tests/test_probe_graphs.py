@@ -41,6 +41,20 @@ def test_encoder_decoder_initial_state_from_another_layer(rng):
     assert np.abs(cap["decoder"].c[:, 0]).max() > 0
 
 
+def test_a_decoder_longer_than_its_encoder_keeps_all_its_steps(rng):
+    enc_in, dec_in = keras.Input((None, 2)), keras.Input((None, 3))
+    _, h, c = L.LSTM(4, return_state=True, name="enc")(enc_in)
+    dec = L.LSTM(4, return_sequences=True, name="dec")(dec_in, initial_state=[h, c])
+    model = keras.Model([enc_in, dec_in], dec)
+    xe = rng.normal(size=(2, 5, 2)).astype(np.float32)
+    xd = rng.normal(size=(2, 7, 3)).astype(np.float32)
+    cap = capture(model, [xe, xd])
+    assert cap["enc"].h.shape == (2, 5, 4)
+    assert cap["dec"].h.shape == (2, 7, 4)
+    np.testing.assert_array_equal(cap.lengths, [7, 7])  # each layer is capped by its own T
+    np.testing.assert_allclose(cap["dec"].h, model.predict_on_batch([xe, xd]), atol=TOL)
+
+
 def test_nested_model_layers_are_found_in_graph_order(rng):
     inner = keras.Sequential(
         [keras.Input((None, 3)), L.GRU(4, return_sequences=True, name="g")], name="inner"

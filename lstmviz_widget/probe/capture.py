@@ -193,7 +193,7 @@ def capture(
     specs = [tuple(t.shape) for t in graph.inputs]
     dtypes = [str(t.dtype) for t in graph.inputs]
     batch = prepare_batch(seq, specs, dtypes, mask)
-    b, t = batch.arrays[0].shape[:2]
+    b, t = batch.arrays[0].shape[0], int(batch.lengths.max())
     y_arr = None if y is None else np.asarray(y)
     if y_arr is not None and (y_arr.ndim == 0 or y_arr.shape[0] != b):
         raise ValueError(f"y has shape {np.shape(y)}; expected one target per sequence ({b}, ...)")
@@ -215,7 +215,9 @@ def capture(
     saliency = np.zeros((b, t), np.float32) if gradients else None
     for length in np.unique(batch.lengths):
         idx = np.flatnonzero(batch.lengths == length)
-        arrays = [a[idx, :length] for a in batch.arrays]
+        # only a ragged batch is cut to the group's length; a multi-input model's inputs keep
+        # their own lengths (a decoder may be longer than its encoder)
+        arrays = [a[idx] if length == t else a[idx, :length] for a in batch.arrays]
         if batch.user_mask is not None:
             arrays.append(batch.user_mask[idx, :length])
         group = _run_group(plan, arrays)
@@ -224,7 +226,8 @@ def capture(
             grads = grad_probe.run(arrays, _labels_for(y_arr, idx, int(length), t), shapes)
             _attach_gradients(group, grads)
             total_loss += grads.loss
-            saliency[idx, :length] = _saliency(arrays[0], grads, group)
+            sal = _saliency(arrays[0], grads, group)  # over the first input's own steps
+            saliency[idx, : sal.shape[1]] = sal
         for name, part in group.items():
             parts.setdefault(name, []).append((idx, pad(part, int(length), t)))
     layers = {name: _layer_capture(name, merge(group, b)) for name, group in parts.items()}

@@ -126,7 +126,8 @@ def prepare_batch(
         sizes = {a.shape[0] for a in arrays}
         if len(sizes) != 1:
             raise ValueError(f"the model inputs have different batch sizes {sorted(sizes)}.")
-        t = arrays[0].shape[1]
+        # the longest input's steps: each layer keeps its own time axis (encoder vs decoder)
+        t = max(a.shape[1] for a in arrays if a.ndim >= 2)
         lengths = np.full(arrays[0].shape[0], t, dtype=np.int64)
     else:
         spec, dtype = specs[0], dtypes[0]
