@@ -1,7 +1,8 @@
 """Every benchmark in one run: ``python bench/run.py [--quick]`` (``make bench``).
 
 Prints the machine, then the probe table (capture ÷ predict, naive ÷ capture, peak memory ÷
-captured bytes, gradients ÷ predict) and the analysis timings. Ratios are measured in one
+captured bytes, gradients ÷ predict), the analysis timings and the training monitor's overhead
+(fit with ÷ without). Ratios are measured in one
 run on one machine; compare them only with runs on the same kind of machine.
 """
 
@@ -45,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     status = subprocess.call(probe)
     print(flush=True)
     status |= subprocess.call([sys.executable, str(HERE / "analysis.py")])
+    print(flush=True)
+    status |= subprocess.call([sys.executable, str(HERE / "monitor.py")])
     return status
 
 
