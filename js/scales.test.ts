@@ -13,6 +13,7 @@ import {
   NAN_RGB,
   parseColor,
   symmetricDomain,
+  unitMaxAbs,
 } from "./scales";
 
 describe("colour-scale domains", () => {
@@ -42,6 +43,23 @@ describe("colour-scale domains", () => {
     expect(symmetricDomain([NaN, Infinity])).toEqual([-1, 1]);
     expect(symmetricDomain([0, 0])).toEqual([-1, 1]);
     expect(colorSpec("c", [NaN, 2, -Infinity]).domain).toEqual([-2, 2]);
+  });
+
+  it("a few huge units (counters) do not wash out the rest of c", () => {
+    const U = 12;
+    const c = Array.from({ length: 80 * U }, (_, i) => 0.8 * Math.sin(i)); // |c| ≤ 0.8
+    for (let t = 0; t < 80; t++) c[t * U + 3] = 1.1 * t; // unit 3 counts up to 87
+    const [lo, hi] = colorSpec("c", c, U).domain;
+    expect(hi).toBeLessThanOrEqual(0.8);
+    expect(hi).toBeGreaterThan(0.7);
+    expect(lo).toBe(-hi);
+    expect(lutIndex(87, [lo, hi])).toBe(255); // the counter takes the end colour
+    expect(colorSpec("c", c).domain[1]).toBeCloseTo(86.9, 5); // without units: the true max
+    // comparable units: the domain is the true maximum
+    expect(colorSpec("c", [0.5, -2, 1.5, 1], 2).domain).toEqual([-2, 2]);
+    // tanh-bounded h keeps its cap at 1
+    expect(colorSpec("h", [0.001, 0.002, 0.001, 1], 2).domain).toEqual([-1, 1]);
+    expect(Array.from(unitMaxAbs([1, -3, NaN, 2], 2))).toEqual([1, 3]);
   });
 
   it("maps values to LUT indices, clamped, with -1 for NaN/Inf", () => {

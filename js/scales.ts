@@ -5,6 +5,9 @@
  * - "h", "c": diverging, symmetric around 0, domain [-m, m] with m = max |value| (finite
  *   values only, whole array so switching samples keeps colours comparable). h of a
  *   tanh layer lies in [-1, 1]; its domain is capped at 1 (float slop above 1 is ignored).
+ *   When a few units dwarf the rest (an LSTM unit counting along a sequence can reach
+ *   |c| ≈ 100 while the others stay near 1), m is the 75th percentile of the units' maxima
+ *   instead, so the rest stays readable; the big units take the end colours.
  * - "gate:<name>": sigmoid gates live in [0, 1] → sequential (viridis), domain [0, 1].
  *   The tanh "gates" (LSTM's cell candidate g, GRU's candidate h̃) are signed, so they get the
  *   diverging scale with domain [-1, 1] (also any gate that holds negative values).
@@ -67,16 +70,45 @@ export function hasNonFinite(values: ArrayLike<number>): boolean {
   return false;
 }
 
-/** Symmetric domain [-m, m]; m = max |v|, capped at `cap` when given; 1 when all zero/NaN. */
-export function symmetricDomain(values: ArrayLike<number>, cap?: number): [number, number] {
+/** max |v| of each unit (the last axis, `units` wide) over the finite values. */
+export function unitMaxAbs(values: ArrayLike<number>, units: number): Float64Array {
+  const out = new Float64Array(units);
+  for (let i = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]);
+    const u = i % units;
+    if (a > out[u] && a !== Infinity) out[u] = a;
+  }
+  return out;
+}
+
+/** A unit whose max |v| exceeds this many times the 75th percentile of the units' maxima is an
+ *  outlier for the colour domain. */
+export const OUTLIER_RATIO = 4;
+
+/**
+ * Symmetric domain [-m, m]. m = max |v|, capped at `cap` when given. With `units` (values laid
+ * out (…, units)), when a few units dwarf the rest (max > OUTLIER_RATIO × the 75th percentile
+ * of the units' maxima), m is that percentile: the rest stay readable and the big units take
+ * the end colours. 1 when all zero/NaN.
+ */
+export function symmetricDomain(
+  values: ArrayLike<number>,
+  cap?: number,
+  units?: number,
+): [number, number] {
   let m = maxAbsFinite(values);
   if (cap !== undefined && m > cap && m <= cap * 1.001) m = cap;
+  else if (units !== undefined && units > 1 && (cap === undefined || m > cap)) {
+    const maxima = Array.from(unitMaxAbs(values, units)).sort((x, y) => x - y);
+    const p75 = maxima[Math.floor(0.75 * (maxima.length - 1))];
+    if (p75 > 0 && m > OUTLIER_RATIO * p75) m = Math.max(p75, cap ?? 0);
+  }
   if (!(m > 0)) m = 1;
   return [-m, m];
 }
 
 /** Which scale a quantity gets, and its domain, from the values of the whole array. */
-export function colorSpec(quantity: string, values: ArrayLike<number>): ColorSpec {
+export function colorSpec(quantity: string, values: ArrayLike<number>, units?: number): ColorSpec {
   if (quantity.startsWith("gate:")) {
     const gate = quantity.slice(5);
     if (TANH_GATES.has(gate) || minFinite(values) < -1e-6) {
@@ -84,7 +116,10 @@ export function colorSpec(quantity: string, values: ArrayLike<number>): ColorSpe
     }
     return { kind: "sequential", domain: [0, 1] };
   }
-  return { kind: "diverging", domain: symmetricDomain(values, quantity === "h" ? 1 : undefined) };
+  return {
+    kind: "diverging",
+    domain: symmetricDomain(values, quantity === "h" ? 1 : undefined, units),
+  };
 }
 
 /** Position of v along [d0, d1], clamped to [0, 1]; NaN for NaN/±Inf. */
@@ -161,7 +196,10 @@ const scaleCache = new WeakMap<object, Map<string, ColorScale>>();
  * The colour scale of one (array, quantity), memoised on the array object so the heatmap,
  * legend and vector view share it and the domain is computed once per array.
  */
-export function colorScaleFor(array: { data: Float32Array }, quantity: string): ColorScale {
+export function colorScaleFor(
+  array: { data: Float32Array; shape?: number[] },
+  quantity: string,
+): ColorScale {
   let byQ = scaleCache.get(array);
   if (!byQ) {
     byQ = new Map();
@@ -169,7 +207,8 @@ export function colorScaleFor(array: { data: Float32Array }, quantity: string): 
   }
   let scale = byQ.get(quantity);
   if (!scale) {
-    scale = makeColorScale(colorSpec(quantity, array.data));
+    const units = array.shape ? array.shape[array.shape.length - 1] : undefined;
+    scale = makeColorScale(colorSpec(quantity, array.data, units));
     byQ.set(quantity, scale);
   }
   return scale;

@@ -106,7 +106,13 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
       }
       r.setAttribute("y", String(top));
       r.setAttribute("height", String(h));
-      r.setAttribute("class", `lstmviz-bar${u === hover ? " hover" : ""}${selected.has(u) ? " selected" : ""}`);
+      // beyond the colour domain (a unit that dwarfs the rest): the bar is cut at the edge
+      const clipped = Number.isFinite(v) && (v > scale.domain[1] || v < scale.domain[0]);
+      r.setAttribute(
+        "class",
+        `lstmviz-bar${u === hover ? " hover" : ""}${selected.has(u) ? " selected" : ""}` +
+          `${clipped ? " clipped" : ""}`,
+      );
     }
 
     marks.replaceChildren();
