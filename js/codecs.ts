@@ -6,7 +6,7 @@
  * ArrayBuffer or a Uint8Array. `decodePayload` decodes the whole payload once, at the entry
  * point; views only ever see Float32Arrays.
  */
-import type { EncodedArray, LayerPayload, Payload, RawBytes } from "./model";
+import type { EncodedArray, HealthPayload, LayerPayload, Payload, RawBytes } from "./model";
 
 /** A decoded array: values as float32, C order. */
 export interface DecodedArray {
@@ -25,6 +25,42 @@ export interface DecodedLayer {
   lengths: number[];
   /** Quantity name → (B, T, U) array, in the payload's order ("h", "c", "gate:…"). */
   arrays: Map<string, DecodedArray>;
+  /** Width D of the layer's input (0 when unknown). */
+  inputDim: number;
+  /** Quantity → ‖∂L/∂q_t‖ per step, (B, T); empty without gradients. */
+  gradNorms: Map<string, DecodedArray>;
+  /** PCA of h: projection (B, T, k), k = 1…3, and explained-variance ratios. */
+  pca: { projection: DecodedArray; k: number; explained: number[] } | null;
+  /** Gate → part ("kernel" (D, U), "recurrent_kernel" (U, U), "bias") → array. */
+  weights: Map<string, Map<string, DecodedArray>> | null;
+  /** Gradients of `weights`, same structure; null without gradients. */
+  weightGrads: Map<string, Map<string, DecodedArray>> | null;
+  health: HealthPayload | null;
+}
+
+export interface DecodedAttention {
+  name: string;
+  kind: string;
+  querySource: string | null;
+  keySource: string | null;
+  heads: number;
+  tq: number;
+  tk: number;
+  /** (B, heads, Tq, Tk), C order. */
+  scores: Float32Array;
+}
+
+export interface DecodedPredictions {
+  mode: string;
+  task: string;
+  reason: string;
+  sourceLayer: string | null;
+  /** (B, T) */
+  confidence: Float32Array;
+  /** (B, T) class ids, or null */
+  predicted: Float32Array | null;
+  /** (B, T), 1 where the prediction is wrong; null without labels */
+  mispredicted: Float32Array | null;
 }
 
 export interface DecodedPayload {
@@ -37,6 +73,13 @@ export interface DecodedPayload {
   layers: DecodedLayer[];
   /** Epochs of the training snapshots (`_data.epochs`), or null for a single capture. */
   epochs: number[] | null;
+  /** Numeric input track: values (B, T, F) of the first F ≤ 8 of `features` features. */
+  input: { label: string; features: number; values: DecodedArray } | null;
+  /** |∂L/∂x_t| per step, (B, T), or null. */
+  saliency: Float32Array | null;
+  predictions: DecodedPredictions | null;
+  attention: DecodedAttention[];
+  loss: number | null;
 }
 
 const ITEMSIZE: Record<string, number> = { float32: 4, float16: 2, int32: 4, uint8: 1 };
@@ -169,6 +212,19 @@ function decodeLayer(
   }
   const steps = rawSteps;
   const direction = p.direction === "forward" || p.direction === "backward" ? p.direction : null;
+  const gradNorms = new Map<string, DecodedArray>();
+  for (const [key, enc] of Object.entries(p.grad_norms ?? {})) {
+    gradNorms.set(key, decodeShaped(enc, `layer ${name}, grad_norms ${key}`, [nSamples, nSteps]));
+  }
+  let pca: DecodedLayer["pca"] = null;
+  if (p.pca) {
+    const projection = decodeArray(p.pca.projection, `layer ${name}, pca`);
+    const [b, t, k] = projection.shape;
+    if (projection.shape.length !== 3 || b !== nSamples || t !== nSteps || k < 1 || k > 3) {
+      throw new Error(`layer ${name}, pca: shape [${projection.shape.join(", ")}] is not (B, T, 1…3)`);
+    }
+    pca = { projection, k, explained: (p.pca.explained ?? []).map(Number) };
+  }
   return {
     name,
     kind: String(p.kind ?? "RNN"),
@@ -177,7 +233,106 @@ function decodeLayer(
     fidelity: p.fidelity === null || p.fidelity === undefined ? NaN : Number(p.fidelity),
     lengths: lengths.map((n) => Math.min(n, steps)),
     arrays,
+    inputDim: Number.isInteger(p.input_dim) ? Number(p.input_dim) : 0,
+    gradNorms,
+    pca,
+    weights: decodeWeights(p.weights, `layer ${name}, weights`, units),
+    weightGrads: decodeWeights(p.weight_grads, `layer ${name}, weight_grads`, units),
+    health: p.health && typeof p.health === "object" ? decodeHealth(p.health, units) : null,
   };
+}
+
+/** Decode an array and check its shape (−1 in `expected` matches any size). */
+export function decodeShaped(enc: EncodedArray, name: string, expected: readonly number[]): DecodedArray {
+  const arr = decodeArray(enc, name);
+  const ok = arr.shape.length === expected.length && expected.every((d, i) => d < 0 || arr.shape[i] === d);
+  if (!ok) {
+    const want = expected.map((d) => (d < 0 ? "*" : String(d))).join(", ");
+    throw new Error(`${name}: shape [${arr.shape.join(", ")}] is not [${want}]`);
+  }
+  return arr;
+}
+
+function decodeWeights(
+  raw: Record<string, Record<string, EncodedArray>> | null | undefined,
+  name: string,
+  units: number,
+): Map<string, Map<string, DecodedArray>> | null {
+  if (!raw || typeof raw !== "object") return null;
+  const out = new Map<string, Map<string, DecodedArray>>();
+  for (const [gate, parts] of Object.entries(raw)) {
+    const m = new Map<string, DecodedArray>();
+    for (const [part, enc] of Object.entries(parts ?? {})) {
+      const arr = decodeArray(enc, `${name} ${gate}/${part}`);
+      if (arr.shape[arr.shape.length - 1] !== units) {
+        throw new Error(`${name} ${gate}/${part}: last axis ${arr.shape.at(-1)} is not ${units} units`);
+      }
+      m.set(part, arr);
+    }
+    out.set(gate, m);
+  }
+  return out.size > 0 ? out : null;
+}
+
+function decodeHealth(raw: HealthPayload, units: number): HealthPayload {
+  const groups = Array.isArray(raw.groups) ? raw.groups : [];
+  return {
+    findings: Array.isArray(raw.findings) ? raw.findings.map(String) : [],
+    groups: groups.map((g) => ({
+      label: String(g.label ?? ""),
+      kind: String(g.kind ?? ""),
+      units: (Array.isArray(g.units) ? g.units : [])
+        .map(Number)
+        .filter((u) => Number.isInteger(u) && u >= 0 && u < units),
+    })),
+    collapsed: Boolean(raw.collapsed),
+    mean_variance: Number(raw.mean_variance),
+  };
+}
+
+function decodeExtras(
+  raw: Payload,
+  nSamples: number,
+  nSteps: number,
+): Pick<DecodedPayload, "input" | "saliency" | "predictions" | "attention" | "loss"> {
+  let input: DecodedPayload["input"] = null;
+  if (raw.input && raw.input.values) {
+    const values = decodeShaped(raw.input.values, "input", [nSamples, nSteps, -1]);
+    input = { label: String(raw.input.label ?? "input"), features: Number(raw.input.features), values };
+  }
+  const saliency = raw.saliency ? decodeShaped(raw.saliency, "saliency", [nSamples, nSteps]).data : null;
+  let predictions: DecodedPredictions | null = null;
+  const p = raw.predictions;
+  if (p && p.confidence) {
+    const bt = [nSamples, nSteps];
+    predictions = {
+      mode: String(p.mode ?? ""),
+      task: String(p.task ?? ""),
+      reason: String(p.reason ?? ""),
+      sourceLayer: p.source_layer ?? null,
+      confidence: decodeShaped(p.confidence, "predictions.confidence", bt).data,
+      predicted: p.predicted ? decodeShaped(p.predicted, "predictions.predicted", bt).data : null,
+      mispredicted: p.mispredicted ? decodeShaped(p.mispredicted, "predictions.mispredicted", bt).data : null,
+    };
+  }
+  const attention: DecodedAttention[] = [];
+  for (const [i, a] of (Array.isArray(raw.attention) ? raw.attention : []).entries()) {
+    const label = `attention ${String(a?.name ?? i)}`;
+    const scores = decodeShaped(a.scores, label, [nSamples, -1, -1, -1]);
+    const [, heads, tq, tk] = scores.shape;
+    attention.push({
+      name: String(a.name ?? `attention ${i}`),
+      kind: String(a.kind ?? ""),
+      querySource: a.query_source ?? null,
+      keySource: a.key_source ?? null,
+      heads,
+      tq,
+      tk,
+      scores: scores.data,
+    });
+  }
+  const loss = raw.loss === null || raw.loss === undefined ? null : Number(raw.loss);
+  return { input, saliency, predictions, attention, loss };
 }
 
 /** Decode and validate the whole `_data` payload. Throws an Error with a readable message. */
@@ -221,6 +376,7 @@ export function decodePayload(raw: Payload | null | undefined): DecodedPayload {
     tokens,
     layers,
     epochs: Array.isArray(raw.epochs) && raw.epochs.length > 0 ? raw.epochs.map(Number) : null,
+    ...decodeExtras(raw, nSamples, nSteps),
   };
 }
 

@@ -5,13 +5,31 @@
 import { decodePayload, findLayer, type DecodedPayload } from "./codecs";
 import { html } from "./dom";
 import { attachKeyboard } from "./keyboard";
-import { clamp } from "./layout";
+import { clamp, clampWindow, windowFollowing } from "./layout";
 import type { ModelTraits } from "./model";
-import { connectModel, stateFromModel, Store, type SyncModel, type ViewState } from "./store";
+import { connectModel, SORT_MODES, stateFromModel, Store, type SyncModel, type ViewState } from "./store";
+import { createAttention } from "./views/attention";
+import { createConfidence } from "./views/confidence";
 import { createControls } from "./views/controls";
+import { createDownload } from "./views/download";
+import { createGateLines } from "./views/gatelines";
+import { createGates } from "./views/gates";
+import { createGradients } from "./views/gradients";
+import { createHealth } from "./views/health";
 import { createHeatmap } from "./views/heatmap";
+import { createInputTrack } from "./views/input";
+import { createMemoryFlow } from "./views/memory";
+import { createTrajectory } from "./views/pca";
+import { createScatter } from "./views/scatter";
 import { createSlider } from "./views/slider";
 import { createVector } from "./views/vector";
+import { createWeights } from "./views/weights";
+
+/**
+ * A view: builds itself inside `container` and returns its cleanup, or null when the payload
+ * has nothing for it (views without data are absent, not empty boxes).
+ */
+export type ViewFactory = (container: HTMLElement, store: Store, payload: DecodedPayload) => (() => void) | null;
 
 /** Make any state valid for this payload (known layer and quantity, indices in range). */
 export function makeNormalizer(p: DecodedPayload): (s: ViewState) => ViewState {
@@ -31,6 +49,12 @@ export function makeNormalizer(p: DecodedPayload): (s: ViewState) => ViewState {
       }
     }
     const hover = s.hoverUnit;
+    let brush: [number, number] | null = null;
+    if (s.brush && Number.isFinite(s.brush[0]) && Number.isFinite(s.brush[1])) {
+      const b0 = clamp(Math.round(Math.min(...s.brush)), 0, p.nSteps);
+      const b1 = clamp(Math.round(Math.max(...s.brush)), 0, p.nSteps);
+      brush = b1 > b0 ? [b0, b1] : null;
+    }
     return {
       timestep: clamp(int(s.timestep), 0, p.nSteps - 1),
       sample: clamp(int(s.sample), 0, p.nSamples - 1),
@@ -39,6 +63,9 @@ export function makeNormalizer(p: DecodedPayload): (s: ViewState) => ViewState {
       selectedUnits,
       epoch: clamp(int(s.epoch), 0, (p.epochs?.length ?? 1) - 1),
       hoverUnit: hover !== null && Number.isInteger(hover) && hover >= 0 && hover < U ? hover : null,
+      window: clampWindow(s.window, p.nSteps),
+      brush,
+      sortMode: SORT_MODES.includes(s.sortMode) ? s.sortMode : "natural",
     };
   };
 }
@@ -77,7 +104,10 @@ export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (e
     el.append(root);
     cleanups.push(() => root.remove());
 
-    const store = new Store({ ...stateFromModel(model), hoverUnit: null }, makeNormalizer(payload));
+    const store = new Store(
+      { ...stateFromModel(model), hoverUnit: null, window: [0, payload.nSteps], brush: null, sortMode: "natural" },
+      makeNormalizer(payload),
+    );
     cleanups.push(() => store.clear());
     cleanups.push(store.onError(onFatal));
     cleanups.push(connectModel(store, model));
@@ -85,13 +115,35 @@ export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (e
     root.dataset.timestep = String(store.state.timestep);
     cleanups.push(
       store.subscribe((s, changed) => {
-        if (changed.has("timestep")) root.dataset.timestep = String(s.timestep);
+        if (!changed.has("timestep")) return;
+        root.dataset.timestep = String(s.timestep);
+        // The zoom window follows the cursor (keys, slider, play, Python).
+        const win = windowFollowing(s.window, s.timestep, payload.nSteps);
+        if (win[0] !== s.window[0] || win[1] !== s.window[1]) store.set({ window: win });
       }),
     );
-    cleanups.push(createControls(root, store, payload));
-    cleanups.push(createHeatmap(root, store, payload));
-    cleanups.push(createSlider(root, store, payload));
-    cleanups.push(createVector(root, store, payload));
+    const mount = (parent: HTMLElement, views: ViewFactory[]): void => {
+      for (const view of views) {
+        const stop = view(parent, store, payload);
+        if (stop) cleanups.push(stop);
+      }
+    };
+    const header = html("div", "lstmviz-toolbar");
+    const tracks = html("div", "lstmviz-tracks");
+    const cards = html("div", "lstmviz-cards");
+    root.append(header, tracks, cards);
+    mount(header, [createControls, createDownload]);
+    mount(tracks, [
+      createInputTrack,
+      createHeatmap,
+      createSlider,
+      createGateLines,
+      createMemoryFlow,
+      createGradients,
+      createConfidence,
+      createGates,
+    ]);
+    mount(cards, [createVector, createAttention, createTrajectory, createWeights, createScatter, createHealth]);
     cleanups.push(attachKeyboard(root, store, payload.nSteps));
   } catch (err) {
     cleanup();

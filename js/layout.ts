@@ -64,3 +64,35 @@ export function keyToTimestep(key: string, shift: boolean, t: number, nSteps: nu
       return null;
   }
 }
+
+/** A visible time range [t0, t1) (zoom and pan). */
+export type TimeWindow = readonly [number, number];
+
+/** x (relative to the plot's left edge) of the centre of step `t` in window `win`. */
+export function stepToPx(t: number, win: TimeWindow, width: number): number {
+  return ((t - win[0] + 0.5) * width) / (win[1] - win[0]);
+}
+
+/** Step under pixel `px` (relative to the plot's left edge) in window `win`, clamped into it. */
+export function pxToStep(px: number, win: TimeWindow, width: number): number {
+  return win[0] + pxToIndex(px, win[1] - win[0], width);
+}
+
+/** Smallest number of steps a zoomed window shows. */
+export const MIN_WINDOW = 4;
+
+/** A valid window of a T-step axis: integer bounds, 0 ≤ t0 < t1 ≤ T, at least MIN_WINDOW wide. */
+export function clampWindow(win: readonly [number, number] | null | undefined, nSteps: number): [number, number] {
+  if (!win || !Number.isFinite(win[0]) || !Number.isFinite(win[1])) return [0, nSteps];
+  const span = clamp(Math.round(win[1] - win[0]), Math.min(nSteps, MIN_WINDOW), nSteps);
+  const t0 = clamp(Math.round(win[0]), 0, nSteps - span);
+  return [t0, t0 + span];
+}
+
+/** The window moved the least so that it contains step `t`. */
+export function windowFollowing(win: TimeWindow, t: number, nSteps: number): [number, number] {
+  if (t >= win[0] && t < win[1]) return [win[0], win[1]];
+  const span = win[1] - win[0];
+  const t0 = t < win[0] ? t : t - span + 1;
+  return clampWindow([t0, t0 + span], nSteps);
+}

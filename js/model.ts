@@ -28,6 +28,48 @@ export interface LayerPayload {
   steps?: number;
   /** Keys are the quantities offered: "h", "c" (LSTM only), "gate:<name>". Each (B, T, U). */
   arrays: Record<string, EncodedArray>;
+  /** Width D of the layer's input sequence. */
+  input_dim?: number;
+  /** ‖∂L/∂q_t‖ over units per step, (B, T), keyed like `arrays` ("h", "c", "gate:<name>"). */
+  grad_norms?: Record<string, EncodedArray> | null;
+  /** Principal components of h: projection (B, T, k ≤ 3) and explained-variance ratios. */
+  pca?: { projection: EncodedArray; explained: number[] } | null;
+  /** Per gate ("cell" for SimpleRNN): kernel (D, U), recurrent_kernel (U, U), bias (U,) or (2, U). */
+  weights?: Record<string, Record<string, EncodedArray>> | null;
+  /** Gradients of the loss w.r.t. `weights`, same structure (captured with gradients=True). */
+  weight_grads?: Record<string, Record<string, EncodedArray>> | null;
+  /** Saturated gates, dead units, collapse (lstmviz_widget.analysis.health). */
+  health?: HealthPayload | null;
+}
+
+export interface HealthPayload {
+  findings: string[];
+  /** Clickable groups of units (selecting one selects those units). */
+  groups: Array<{ label: string; units: number[]; kind: string }>;
+  collapsed: boolean;
+  mean_variance: number;
+}
+
+export interface AttentionPayload {
+  name: string;
+  kind: string;
+  query_source: string | null;
+  key_source: string | null;
+  /** (B, heads, Tq, Tk); rows sum to 1. */
+  scores: EncodedArray;
+}
+
+export interface PredictionsPayload {
+  mode: string;
+  task: string;
+  reason: string;
+  source_layer: string | null;
+  /** (B, T) */
+  confidence: EncodedArray;
+  /** (B, T) int32, or null (regression) */
+  predicted: EncodedArray | null;
+  /** (B, T) uint8 (1 = wrong), or null (no labels given) */
+  mispredicted: EncodedArray | null;
 }
 
 /** The `_data` trait (Python → JS only, set once per capture). */
@@ -44,6 +86,13 @@ export interface Payload {
   /** Training epochs of the snapshots an explorer scrubs across (`LSTMMonitor.explorer()`);
    *  absent for a single capture. The synced `epoch` trait indexes this list. */
   epochs?: number[] | null;
+  /** Numeric input of the first recurrent layer, first ≤ 8 features: values (B, T, F). */
+  input?: { label: string; features: number; values: EncodedArray } | null;
+  /** |∂L/∂x_t| per step of the first input, (B, T). */
+  saliency?: EncodedArray | null;
+  predictions?: PredictionsPayload | null;
+  attention?: AttentionPayload[];
+  loss?: number | null;
 }
 
 /** Synced traits of `LSTMExplorer` (lstmviz_widget/widget/explorer.py). */

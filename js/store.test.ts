@@ -11,6 +11,9 @@ const initial = (): ViewState => ({
   selectedUnits: [],
   epoch: 0,
   hoverUnit: null,
+  window: [0, 10],
+  brush: null,
+  sortMode: "natural",
 });
 
 describe("Store", () => {

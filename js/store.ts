@@ -5,7 +5,8 @@
  * Views never talk to each other or to the model: they `set` the store and `subscribe` to it.
  * `connectModel` pushes UI changes of the synced keys to Python, throttled (at most one
  * `save_changes` per `delay` ms, the final value always flushed), and applies changes made in
- * Python to the store without echoing them back. `hoverUnit` is UI-only and never synced.
+ * Python to the store without echoing them back. `UI_KEYS` (hover, zoom window, brush, sort
+ * mode) live in the browser only and are never synced.
  */
 import type { SyncedTrait } from "./model";
 
@@ -19,9 +20,23 @@ export interface ViewState {
   epoch: number;
   /** Unit under the mouse (any view), or null. UI-only, never synced. */
   hoverUnit: number | null;
+  /** Visible time range [t0, t1) of every time axis (zoom and pan). UI-only. */
+  window: [number, number];
+  /** Brushed time range [t0, t1), or null. UI-only. */
+  brush: [number, number] | null;
+  /** How unit rows are ordered: one of SORT_MODES. UI-only. */
+  sortMode: SortMode;
 }
 
+/** Unit orders: as in the layer; by variance over the sample; by |value| at the cursor; by
+ *  activity inside the brushed range relative to outside it (LSTMVis-style selection). */
+export const SORT_MODES = ["natural", "variance", "activation", "brush"] as const;
+export type SortMode = (typeof SORT_MODES)[number];
+
 export type StateKey = keyof ViewState;
+/** Keys that live only in the browser. */
+export type UiKey = "hoverUnit" | "window" | "brush" | "sortMode";
+export const UI_KEYS: readonly UiKey[] = ["hoverUnit", "window", "brush", "sortMode"];
 /** Who made a change: the UI (pushed to Python) or the model (never echoed back). */
 export type Source = "ui" | "model";
 export type Listener = (
@@ -32,7 +47,7 @@ export type Listener = (
 export type ErrorHandler = (err: unknown) => void;
 
 /** Store key → model trait, for the keys that sync with Python. */
-export const SYNCED: ReadonlyArray<readonly [Exclude<StateKey, "hoverUnit">, SyncedTrait]> = [
+export const SYNCED: ReadonlyArray<readonly [Exclude<StateKey, UiKey>, SyncedTrait]> = [
   ["timestep", "timestep"],
   ["sample", "sample"],
   ["layer", "layer"],
@@ -148,10 +163,10 @@ export function fromTrait(key: StateKey, value: unknown): unknown {
 }
 
 /** The synced part of the store's state, read from the model. */
-export function stateFromModel(model: SyncModel): Omit<ViewState, "hoverUnit"> {
+export function stateFromModel(model: SyncModel): Omit<ViewState, UiKey> {
   const out: Record<string, unknown> = {};
   for (const [key, trait] of SYNCED) out[key] = fromTrait(key, model.get(trait));
-  return out as Omit<ViewState, "hoverUnit">;
+  return out as Omit<ViewState, UiKey>;
 }
 
 export interface ConnectOptions {

@@ -42,8 +42,14 @@ def test_arrays_travel_as_binary_buffers(cap):
         for lc in cap
         for a in [lc.h, *lc.gates.values()] + ([lc.c] if lc.c is not None else [])
     )
-    sent = sum(memoryview(b).nbytes for b in buffers)
+    state_paths = [i for i, p in enumerate(paths) if p[1] == "layers" and p[3] == "arrays"]
+    sent = sum(memoryview(buffers[i]).nbytes for i in state_paths)
     assert sent == raw  # float32, nothing else: no JSON lists, no base64
+    # The other buffers are the small extras (PCA, weights, the input track), float32 too.
+    extras = {
+        p[3] if p[1] == "layers" else p[1] for i, p in enumerate(paths) if i not in state_paths
+    }
+    assert extras == {"pca", "weights", "input", "predictions"}, extras
     lstm = stripped["_data"]["layers"][0]
     assert lstm["name"] == "lstm"
     assert lstm["arrays"]["h"]["shape"] == [2, 12, 6]
@@ -154,3 +160,110 @@ def test_explorer_scrubs_across_training_snapshots():
     with pytest.raises(ValueError, match="no snapshots"):
         LSTMExplorer.from_snapshots([])
     assert LSTMExplorer(snapshots[0][1])._data["epochs"] is None
+
+
+def _arr(enc, dtype=None):
+    """Decode one `{dtype, shape, data}` the way js/codecs.ts does."""
+    np_dtype = {"float32": "<f4", "float16": "<f2", "int32": "<i4", "uint8": "u1"}[enc["dtype"]]
+    return np.frombuffer(enc["data"], np_dtype).reshape(enc["shape"])
+
+
+@pytest.fixture(scope="module")
+def grad_cap():
+    keras.utils.set_random_seed(5)
+    inp = keras.Input((None, 2))
+    h = keras.layers.LSTM(5, return_sequences=True, name="lstm")(inp)
+    out = keras.layers.Dense(3, activation="softmax", name="head")(h)
+    model = keras.Model(inp, out)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 9, 2)).astype(np.float32)
+    y = rng.integers(0, 3, size=(2, 9))
+    return model, capture(model, x, y=y, gradients=True, loss="sparse_categorical_crossentropy")
+
+
+def test_payload_carries_gradient_norms_pca_weights_and_predictions(grad_cap):
+    model, cap = grad_cap
+    data = LSTMExplorer(cap)._data
+    lay = data["layers"][0]
+    lc = cap["lstm"]
+    # ‖∂L/∂h_t‖ and ‖∂L/∂c_t‖ per step: numpy's own norm over units.
+    np.testing.assert_allclose(
+        _arr(lay["grad_norms"]["h"]), np.linalg.norm(lc.grad_h, axis=-1), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        _arr(lay["grad_norms"]["c"]), np.linalg.norm(lc.grad_c, axis=-1), rtol=1e-6
+    )
+    assert set(lay["grad_norms"]) == {
+        "h",
+        "c",
+        "gate:input",
+        "gate:forget",
+        "gate:cell",
+        "gate:output",
+    }
+    # PCA: the projection spans the same plane as numpy's SVD of the centred states.
+    flat = lc.h.reshape(-1, lc.units).astype(np.float64)
+    centred = flat - flat.mean(0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    proj = _arr(lay["pca"]["projection"]).reshape(-1, 3).astype(np.float64)
+    np.testing.assert_allclose(np.abs(proj), np.abs(centred @ vt[:3].T), atol=1e-5)
+    np.testing.assert_allclose(lay["pca"]["explained"], (s**2 / (s**2).sum())[:3], rtol=1e-5)
+    # Weights per gate: slices of the layer's own Keras variables (order i, f, c, o).
+    kernel, recurrent, bias = (np.asarray(v) for v in model.get_layer("lstm").weights)
+    for k, g in enumerate(["input", "forget", "cell", "output"]):
+        w = lay["weights"][g]
+        np.testing.assert_array_equal(_arr(w["kernel"]), kernel[:, k * 5 : (k + 1) * 5])
+        np.testing.assert_array_equal(
+            _arr(w["recurrent_kernel"]), recurrent[:, k * 5 : (k + 1) * 5]
+        )
+        np.testing.assert_array_equal(_arr(w["bias"]), bias[k * 5 : (k + 1) * 5])
+        assert _arr(lay["weight_grads"][g]["kernel"]).shape == (2, 5)
+    # Predictions: the model's own softmax max, and where the labels disagree.
+    probs = model.predict(cap["lstm"].inputs, verbose=0)
+    np.testing.assert_allclose(_arr(data["predictions"]["confidence"]), probs.max(-1), atol=1e-5)
+    assert _arr(data["predictions"]["mispredicted"]).dtype == np.uint8
+    # The numeric input track is the first layer's input sequence.
+    np.testing.assert_array_equal(_arr(data["input"]["values"]), lc.inputs)
+    assert data["saliency"]["shape"] == [2, 9]
+    assert isinstance(lay["health"]["findings"], list)
+
+
+def test_float16_transport_halves_the_state_bytes(cap):
+    w32, w16 = LSTMExplorer(cap), LSTMExplorer(cap, transport="float16")
+    h32 = _arr(w32._data["layers"][0]["arrays"]["h"])
+    h16 = _arr(w16._data["layers"][0]["arrays"]["h"])
+    assert h16.dtype == np.float16 and h16.nbytes * 2 == h32.nbytes
+    np.testing.assert_allclose(h16.astype(np.float32), h32, atol=1e-3)
+    with pytest.raises(ValueError, match="transport must be one of"):
+        LSTMExplorer(cap, transport="int8")
+
+
+def test_health_groups_name_the_units_the_analysis_flags():
+    from lstmviz_widget.analysis.health import health_report
+    from lstmviz_widget.data import Capture, LayerCapture
+
+    rng = np.random.default_rng(0)
+    b, t, u = 1, 20, 4
+    gates = {
+        g: rng.uniform(0.2, 0.8, (b, t, u)).astype(np.float32)
+        for g in ["input", "forget", "cell", "output"]
+    }
+    gates["forget"][..., 2] = 0.999  # unit 2's forget gate always open
+    h = np.tanh(rng.normal(size=(b, t, u))).astype(np.float32)
+    h[..., 1] = 0.0  # unit 1 dead
+    lc = LayerCapture(
+        name="l",
+        kind="LSTM",
+        h=h,
+        c=h.copy(),
+        gates=gates,
+        inputs=np.zeros((b, t, 1), np.float32),
+        fidelity=0.0,
+    )
+    cap = Capture(layers={"l": lc}, lengths=np.array([t]))
+    groups = {
+        g["label"]: g["units"] for g in LSTMExplorer(cap)._data["layers"][0]["health"]["groups"]
+    }
+    rep = health_report(lc)
+    assert groups["forget gate saturated"] == [2]
+    assert groups["dead units"] == np.flatnonzero(rep.dead.dead).tolist() == [1]

@@ -9,7 +9,7 @@ import anywidget
 import traitlets as t
 
 from ..data import Capture, LayerCapture
-from ._serialization import capture_payload
+from ._serialization import TRANSPORTS, capture_payload
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -31,6 +31,10 @@ class LSTMExplorer(anywidget.AnyWidget):
     timestep, sample, layer, quantity
         Initial cursor, sample, layer and what the heatmap shows (default: 0, 0, the first
         layer, ``"h"``).
+    transport : {"float32", "float16"}
+        dtype of the states, gates and attention scores sent to the browser. ``"float16"``
+        halves the bytes for long sequences (about 3 significant digits; values beyond ±65504
+        show as ±inf and are marked). Default ``"float32"``.
     """
 
     _esm = _STATIC / "widget.js"
@@ -67,6 +71,7 @@ class LSTMExplorer(anywidget.AnyWidget):
         quantity: str = "h",
         mask: Any = None,
         tokens: Any = None,
+        transport: str = "float32",
     ) -> None:
         if isinstance(model_or_capture, Capture):
             if seq is not None or mask is not None or tokens is not None:
@@ -84,12 +89,15 @@ class LSTMExplorer(anywidget.AnyWidget):
             from ..probe.capture import capture
 
             cap = capture(model_or_capture, seq, mask=mask, tokens=tokens)
+        if transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")
         self.capture: Capture = cap
         """Capture: the arrays the views draw (read-only by convention)."""
+        self._transport = transport
         self.snapshots: list[tuple[int, Capture]] = [(0, cap)]
         """list of (epoch, Capture): what the ``epoch`` trait scrubs across."""
         first = cap.layer_names[0]
-        super().__init__(_data=capture_payload(cap), layer=layer or first)
+        super().__init__(_data=capture_payload(cap, transport=transport), layer=layer or first)
         self.sample = sample
         self.timestep = timestep
         self.quantity = quantity
@@ -108,7 +116,8 @@ class LSTMExplorer(anywidget.AnyWidget):
         epoch : int
             Index of the snapshot shown first (default: the last).
         **kwargs
-            ``timestep``, ``sample``, ``layer`` as for the constructor.
+            ``timestep``, ``sample``, ``layer``, ``quantity``, ``transport`` as for the
+            constructor.
         """
         if not snapshots:
             raise ValueError("no snapshots to explore: train with LSTMMonitor for an epoch first")
@@ -120,7 +129,9 @@ class LSTMExplorer(anywidget.AnyWidget):
         explorer = cls(caps[index], **kwargs)
         explorer.snapshots = list(snapshots)
         explorer.epoch = index
-        explorer._data = capture_payload(caps[index], [int(e) for e, _ in snapshots])
+        explorer._data = capture_payload(
+            caps[index], [int(e) for e, _ in snapshots], transport=explorer._transport
+        )
         return explorer
 
     @t.validate("epoch")
@@ -133,7 +144,9 @@ class LSTMExplorer(anywidget.AnyWidget):
         if len(self.snapshots) < 2:
             return
         self.capture = self.snapshots[change["new"]][1]
-        self._data = capture_payload(self.capture, [int(e) for e, _ in self.snapshots])
+        self._data = capture_payload(
+            self.capture, [int(e) for e, _ in self.snapshots], transport=self._transport
+        )
 
     def _in_range(self, name: str, value: int, n: int) -> int:
         value = int(value)
