@@ -136,6 +136,8 @@ def test_layers_with_their_own_time_axis_are_padded_in_the_payload():
     h_dec = np.frombuffer(dec_layer["arrays"]["h"]["data"], "<f4").reshape(1, 7, 3)
     np.testing.assert_array_equal(h_dec[:, :4], w.capture["dec"].h)
     assert not h_dec[:, 4:].any()
+    # Every per-step extra of the decoder is padded the same way (the JS decoder checks T).
+    assert dec_layer["pca"]["projection"]["shape"][:2] == [1, 7]
 
 
 def test_explorer_scrubs_across_training_snapshots():

@@ -69,7 +69,7 @@ def _health(lc: LayerCapture) -> dict[str, Any]:
     }
 
 
-def _pca(lc: LayerCapture) -> dict[str, Any] | None:
+def _pca(lc: LayerCapture, t: int) -> dict[str, Any] | None:
     n_valid = int(lc.mask.sum()) if lc.mask is not None else lc.h.shape[0] * lc.h.shape[1]
     k = min(3, lc.units, n_valid)
     if k < 1:
@@ -78,7 +78,7 @@ def _pca(lc: LayerCapture) -> dict[str, Any] | None:
     if not np.isfinite(res.projection).all():
         return None
     return {
-        "projection": encode_array(res.projection),
+        "projection": encode_array(_padded(res.projection, t)),
         "explained": [float(v) for v in res.explained_variance_ratio],
     }
 
@@ -107,7 +107,7 @@ def _layer(lc: LayerCapture, t: int, dtype: str) -> dict[str, Any]:
         grad_norms["c"] = _norms(lc.grad_c, t)
     for g, a in lc.grad_gates.items():
         grad_norms[f"gate:{g}"] = _norms(a, t)
-    pc = _pca(lc)
+    pc = _pca(lc, t)
     return {
         "name": lc.name,
         "kind": lc.kind,
