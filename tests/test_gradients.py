@@ -275,3 +275,24 @@ def test_flat_labels_for_a_column_output_as_fit_allows():
     np.testing.assert_allclose(flat[lc].grad_h, column[lc].grad_h, atol=1e-7)
     # and it is the loss model.evaluate reports (mean over the batch there, a sum here)
     assert flat.loss == pytest.approx(4 * model.evaluate(x, y, verbose=0), rel=1e-5)
+
+
+def test_time_distributed_head_after_the_replay_at_two_lengths():
+    """Keras's TimeDistributed reads the time axis from the static shape; the replay's output
+    once had none, and the head came back as (B, B, K). Two lengths: the relaxed retrace."""
+    keras.utils.set_random_seed(6)
+    inp = keras.Input((None, 3))
+    h = L.LSTM(4, return_sequences=True, name="r1")(inp)
+    model = keras.Model(inp, L.TimeDistributed(L.Dense(2), name="head")(h))
+    model.compile(loss="mse")
+    rng = np.random.default_rng(6)
+    for t in (5, 8):
+        x = rng.normal(size=(2, t, 3)).astype(np.float32)
+        y = rng.normal(size=(2, t, 2)).astype(np.float32)
+        cap = capture(model, x, y=y, gradients=True)
+        loss, want = _tape_weight_grads(model, x, y, [model.get_layer("r1")])
+        assert cap.loss == pytest.approx(loss, rel=1e-5)
+        for g_want, g_got in zip(want[0], cap["r1"].grad_weights.values(), strict=True):
+            np.testing.assert_allclose(
+                g_got, g_want.numpy(), atol=1e-5 * max(1.0, float(np.abs(g_want).max()))
+            )

@@ -123,7 +123,12 @@ def _scan(spec: _Layer, x, mask, init, pert):
 
     outs = tf.TensorArray(dtype, size=t)
     _, h, c, outs = tf.while_loop(lambda i, *_: i < t, body, (0, h0, c0, outs))
-    return tf.transpose(outs.stack(), [1, 0, 2]), h, c
+    seq = tf.transpose(outs.stack(), [1, 0, 2])
+    # Give the stacked outputs the static shape Keras's own layer would have: layers after it
+    # read it (TimeDistributed with an unknown time axis took the batch size for it).
+    seq.set_shape(pert["h"].shape)
+    h.set_shape(pert["h"].shape[:1] + pert["h"].shape[2:])
+    return seq, h, c
 
 
 def _call_rnn(spec: _Layer, perts, args, kwargs):
@@ -211,7 +216,13 @@ class GradientProbe:
         self.specs = _directions(model)
         self.loss_fn, self.needs_labels = _loss_fn(compiled or model, loss)
         self.logit = isinstance(loss, (int, np.integer)) and not isinstance(loss, bool)
-        self._fn = tf.function(self._run, reduce_retracing=True)
+        # Relaxed (None) shapes avoid a retrace per sequence length, but Keras's TimeDistributed
+        # needs a static time axis inside a tf.function (with none it took the batch size for
+        # it): with one in the graph, trace each input shape exactly.
+        relax = not any(
+            isinstance(op, keras.layers.TimeDistributed) for op in self.graph.operations
+        )
+        self._fn = tf.function(self._run, reduce_retracing=relax)
 
     def _forward(self, inputs, perts):
         by_layer = {id(s.layer): s for s in self.specs}
