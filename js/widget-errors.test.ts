@@ -36,7 +36,7 @@ describe("errors in views", () => {
     root.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
     expect(el.querySelector(".lstmviz-error-message")?.textContent).toBe("vector view exploded at t=3");
     expect(el.querySelector(".lstmviz")).toBeNull();
-    expect(model.listenerCount()).toBe(1); // only change:_data remains, to rebuild on new data
+    expect(model.listenerCount()).toBe(2); // change:_data (rebuild on new data) and msg:custom (export) remain
     expect(consoleError).toHaveBeenCalled();
     cleanup();
     expect(model.listenerCount()).toBe(0);

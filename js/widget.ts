@@ -8,6 +8,7 @@ import "./widget.css";
 import type { AnyModel, RenderProps } from "@anywidget/types";
 
 import { html } from "./dom";
+import { answerExportRequest } from "./export";
 import { mountExplorer, type ExplorerModel } from "./explorer";
 import type { ModelTraits } from "./model";
 
@@ -50,7 +51,14 @@ function render({ model, el }: Pick<RenderProps<ModelTraits>, "model" | "el">): 
   mount();
   // A new capture (Python reassigns `_data`) rebuilds every view.
   model.on("change:_data", mount);
+  // `explorer.export(...)` in Python: draw this view's explorer and send the file back. Every
+  // displayed view answers; Python keeps the first reply.
+  const onCustom = (msg: unknown): void => {
+    void answerExportRequest(el, msg, (content, buffers) => model.send(content, undefined, buffers));
+  };
+  model.on("msg:custom", onCustom);
   return () => {
+    model.off("msg:custom", onCustom);
     model.off("change:_data", mount);
     try {
       stop();

@@ -198,6 +198,68 @@ class LSTMExplorer(anywidget.AnyWidget):
             self.quantity = "h"
         self.selected_units = [u for u in self.selected_units if u < lc.units]
 
+    def export(
+        self,
+        path: str | Path,
+        *,
+        view: str | None = None,
+        scale: float = 2,
+        timeout: float = 10.0,
+        overwrite: bool = False,
+    ) -> Path:
+        """Save the explorer as shown in the notebook to a PNG or SVG file.
+
+        The browser draws it (canvases, axes, text, the theme's colours), so the explorer must
+        be displayed in a live notebook first; the cell waits for the drawing.
+
+        Parameters
+        ----------
+        path : path-like
+            Ends in ``.png`` or ``.svg`` (the format); anything else raises ``ValueError``.
+        view : str, optional
+            One view (``"heatmap"``, ``"gates"``, ...) instead of the whole explorer. An
+            unknown name raises ``ValueError`` listing the views shown.
+        scale : float
+            PNG pixels per CSS pixel (default 2, in (0, 8]); SVG is vector.
+        timeout : float
+            Seconds to wait for the browser; ``TimeoutError`` when nothing displayed answers.
+        overwrite : bool
+            Replace an existing file (otherwise ``FileExistsError``). Files are written whole
+            or not at all.
+
+        Returns
+        -------
+        Path
+            The file written. Outside a Jupyter kernel: ``RuntimeError`` (use :meth:`save_html`).
+        """
+        from .export import export_figure
+
+        return export_figure(
+            self, path, view=view, scale=scale, timeout=timeout, overwrite=overwrite
+        )
+
+    def save_html(
+        self, path: str | Path, *, overwrite: bool = False, title: str | None = None
+    ) -> Path:
+        """Save the explorer as one self-contained HTML page (``.html``).
+
+        It opens from disk in any browser with no kernel and no network (all scripts and data
+        inlined, a few MB) and scrubs like the notebook widget; changes there do not come back
+        to Python. Works without a running notebook.
+
+        Parameters
+        ----------
+        path : path-like
+            Ends in ``.html`` or ``.htm``.
+        overwrite : bool
+            Replace an existing file (otherwise ``FileExistsError``).
+        title : str, optional
+            Page title (default: "LSTM explorer of <model name>").
+        """
+        from .html import save_html
+
+        return save_html(self, path, overwrite=overwrite, title=title)
+
 
 def _quantities(lc: LayerCapture) -> list[str]:
     """What the heatmap can show for one layer: h, c (LSTM) and each gate."""
