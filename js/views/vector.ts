@@ -1,8 +1,9 @@
 /**
- * The vector at the cursor: one bar per unit (unit index along x, value along y) of the
- * selected quantity at (sample, timestep), in the heatmap's colour scale. Highlights the
- * hovered unit and the selected units; hovering a bar sets store.hoverUnit, clicking toggles
- * the unit's selection. Redraws once per animation frame while scrubbing.
+ * The vector at the cursor, a card: one bar per unit (unit index along x, value along y) of the
+ * selected quantity at (sample, timestep), in the heatmap's colour scale, titled
+ * "<quantity> at t = 12". Highlights the hovered unit and the selected units; hovering a bar
+ * sets store.hoverUnit, clicking toggles the unit's selection. Redraws once per animation
+ * frame while scrubbing (bars only; axes on layer/quantity/resize).
  */
 import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
@@ -11,21 +12,28 @@ import { select } from "d3-selection";
 import { findLayer, type DecodedPayload } from "../codecs";
 import { html, quantityShort, svg } from "../dom";
 import { indexToPx, integerTicks, pxToIndex } from "../layout";
-import { createFrame, observeResize } from "../raf";
+import { createFrame } from "../raf";
 import { vectorAt } from "../raster";
 import { colorScaleFor, formatValue, NAN_COLOR } from "../scales";
 import type { StateKey, Store } from "../store";
-import { HEATMAP_MARGIN, LEGEND_WIDTH, toggleUnit } from "./heatmap";
+import { toggleUnit } from "./heatmap";
 
-export const VECTOR_HEIGHT = 140;
-const M = { top: 18, right: HEATMAP_MARGIN.right + LEGEND_WIDTH, bottom: 30, left: HEATMAP_MARGIN.left };
+/** Least height of the bar chart; it grows with the card when a neighbour in the row is taller. */
+export const VECTOR_HEIGHT = 150;
+const M = { top: 8, right: 10, bottom: 30, left: 44 };
 
 export function createVector(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
   const T = payload.nSteps;
-  const root = html("div", "lstmviz-vector");
+  const root = html("div", "lstmviz-view lstmviz-card lstmviz-vector");
+  root.dataset.view = "vector";
+  // head: the shared card classes (js/card.ts): title + subtitle (the hovered unit's value)
+  const head = html("div", "lstmviz-card-head");
+  const titles = html("div", "lstmviz-card-titles");
+  const caption = html("div", "lstmviz-card-title");
+  const readout = html("div", "lstmviz-card-subtitle lstmviz-vector-hover");
+  titles.append(caption, readout);
+  head.append(titles);
   const node = svg("svg", { class: "lstmviz-vector-svg", height: VECTOR_HEIGHT });
-  const caption = svg("text", { class: "lstmviz-caption", x: M.left, y: 12 });
-  const readout = svg("text", { class: "lstmviz-caption lstmviz-vector-hover", y: 12, "text-anchor": "end" });
   const xAxisG = svg("g", { class: "lstmviz-axis lstmviz-axis-x" });
   const yAxisG = svg("g", { class: "lstmviz-axis lstmviz-axis-y" });
   const xLabel = Object.assign(svg("text", { class: "lstmviz-axis-label", "text-anchor": "middle" }), {
@@ -34,16 +42,20 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   const zeroLine = svg("line", { class: "lstmviz-zero-line" });
   const bars = svg("g", { class: "lstmviz-bars" });
   const marks = svg("g", { class: "lstmviz-selected-marks" });
-  node.append(caption, readout, yAxisG, xAxisG, xLabel, bars, zeroLine, marks);
-  root.append(node);
+  node.append(yAxisG, xAxisG, xLabel, bars, zeroLine, marks);
+  // the chart fills the box, which fills what the card's row leaves below the head
+  const box = html("div", "lstmviz-vector-box");
+  box.append(node);
+  root.append(head, box);
   container.append(root);
 
   let width = 0;
-  let rootWidth = 0; // as the ResizeObserver reports it (see observeResize)
+  let rootWidth = 0; // as the ResizeObserver reports it (see observeResize in raf.ts)
+  let totalH = VECTOR_HEIGHT;
   let rects: SVGRectElement[] = [];
   let dirtyLayout = true;
 
-  const plotH = VECTOR_HEIGHT - M.top - M.bottom;
+  let plotH = totalH - M.top - M.bottom;
 
   const draw = (): void => {
     const s = store.state;
@@ -52,11 +64,13 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     if (!arr) return;
     const U = layer.units;
     const scale = colorScaleFor(arr, s.quantity);
+    plotH = totalH - M.top - M.bottom;
     const values = vectorAt(arr.data, T, U, s.sample, s.timestep);
     const y = scaleLinear().domain(scale.domain).range([M.top + plotH, M.top]);
 
     if (dirtyLayout || rects.length !== U) {
       width = Math.max(0, rootWidth - M.left - M.right);
+      node.setAttribute("height", String(totalH));
       node.setAttribute("width", String(width + M.left + M.right));
       const x = scaleLinear().domain([-0.5, U - 0.5]).range([0, width]);
       xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + plotH})`);
@@ -66,8 +80,7 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
       yAxisG.setAttribute("transform", `translate(${M.left - 4}, 0)`);
       select(yAxisG).call(axisLeft(y).ticks(4).tickSizeOuter(0));
       xLabel.setAttribute("x", String(M.left + width / 2));
-      xLabel.setAttribute("y", String(VECTOR_HEIGHT - 2));
-      readout.setAttribute("x", String(M.left + width));
+      xLabel.setAttribute("y", String(totalH - 2));
       if (rects.length !== U) {
         rects = Array.from({ length: U }, (_, u) => svg("rect", { "data-unit": u }));
         bars.replaceChildren(...rects);
@@ -156,13 +169,14 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   node.addEventListener("pointermove", onMove);
   node.addEventListener("pointerleave", onLeave);
   node.addEventListener("click", onClick);
-  const stopResize = observeResize(root, (w) => {
+  const stopResize = observeSize(box, (w, h) => {
     rootWidth = w;
+    totalH = Math.max(VECTOR_HEIGHT, Math.floor(h));
     dirtyLayout = true;
     frame.schedule();
   });
 
-  rootWidth = root.clientWidth;
+  rootWidth = box.clientWidth;
   draw();
 
   return () => {
@@ -174,4 +188,21 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     node.removeEventListener("click", onClick);
     root.remove();
   };
+}
+
+/** Observe an element's content box (width and height, as the observer reports them); a no-op
+ *  where ResizeObserver is missing (jsdom). */
+function observeSize(el: Element, onResize: (width: number, height: number) => void): () => void {
+  if (typeof ResizeObserver === "undefined") return () => {};
+  let lastW = -1;
+  let lastH = -1;
+  const ro = new ResizeObserver((entries) => {
+    const r = entries[entries.length - 1]?.contentRect;
+    if (!r || (r.width === lastW && r.height === lastH)) return;
+    lastW = r.width;
+    lastH = r.height;
+    onResize(r.width, r.height);
+  });
+  ro.observe(el);
+  return () => ro.disconnect();
 }
