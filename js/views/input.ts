@@ -1,7 +1,265 @@
-/** Placeholder: being written (issue 5). Absent until then. */
-import type { DecodedPayload } from "../codecs";
-import type { Store } from "../store";
+/**
+ * The input track above the heatmap.
+ *
+ * - Tokens (`payload.tokens`): a compact strip of token labels on the time axis, drawn as
+ *   canvas text (never HTML); every k-th token when they do not all fit (k from the labels'
+ *   width and the window's step width, multiples of k so panning does not flicker); the
+ *   cursor's token always shown, highlighted (an SVG label above the cursor line).
+ * - Else numeric input (`payload.input`): the first ≤ 8 features as lines (y fitted to the
+ *   window), legend "x0 … x7" and "(8 of D features)" in the side column.
+ * - `payload.saliency` (per step; the capture stores gradient × input summed over features, so
+ *   it is signed): each step's background shaded by |saliency| (normalised per
+ *   sample over its valid steps; a column of several steps shows their max).
+ *
+ * Absent when the payload has none of tokens / input / saliency. Padded steps are shaded grey;
+ * NaN/Inf input values are gaps with a magenta mark.
+ */
+import { axisLeft } from "d3-axis";
+import { scaleLinear } from "d3-scale";
+import { select } from "d3-selection";
 
-export function createInputTrack(_container: HTMLElement, _store: Store, _payload: DecodedPayload): (() => void) | null {
-  return null;
+import type { DecodedPayload } from "../codecs";
+import { html, svg } from "../dom";
+import type { Envelope } from "../lod";
+import {
+  clipChars,
+  columns,
+  cssVar,
+  displayToken,
+  envelopeExtent,
+  flagColumns,
+  markColumns,
+  NAN_COLOR,
+  paddedDomain,
+  shadePadding,
+  spanPx,
+  strokeEnvelope,
+  thinnedSteps,
+  tokenStride,
+} from "../series";
+import type { Store } from "../store";
+import { createTrack, type TrackGeom } from "../track";
+import { createReadout, shortValue, textWidth, type Readout } from "./gatelines";
+
+const TOKEN_H = 20;
+const LINES_H = 80;
+const SALIENCY_H = 14;
+/** Longest label (in characters) of a thinned token. */
+const MAX_CHARS = 10;
+/** Longest label of the cursor's token. */
+const CURSOR_CHARS = 24;
+const FONT = "10px sans-serif";
+/** Saliency shade: this colour with alpha ∝ |saliency| / the sample's max |saliency|. */
+/** Colours of the (up to 8) input features: the line palette without its orange, which the
+ *  saliency shade uses. */
+export const INPUT_COLORS = ["#4e79a7", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#9c755f", "#ff9da7", "#8cd17d"];
+export const SALIENCY_RGB = "232, 119, 34";
+const SALIENCY_ALPHA = 0.6;
+/** What the shade means (legend). */
+export const SALIENCY_LABEL = "saliency |∂L/∂x·x|";
+
+/** max |v| of the finite values of `data[off, off + n)` (0 when none). */
+export function finiteMaxAbs(data: ArrayLike<number>, off: number, n: number): number {
+  let m = 0;
+  for (let i = off; i < off + n; i++) {
+    const v = Math.abs(data[i]);
+    if (v > m && v !== Infinity) m = v;
+  }
+  return m;
+}
+
+export function createInputTrack(container: HTMLElement, store: Store, payload: DecodedPayload): (() => void) | null {
+  const { tokens, input, saliency } = payload;
+  if (!tokens && !input && !saliency) return null;
+  const T = payload.nSteps;
+  const mode: "tokens" | "lines" | "saliency" = tokens ? "tokens" : input ? "lines" : "saliency";
+  const F = input ? (input.values.shape[2] ?? 0) : 0;
+  const height = mode === "tokens" ? TOKEN_H : mode === "lines" ? LINES_H : SALIENCY_H;
+  const axis = svg("g");
+  const cursorLabel = svg("g", { class: "lstmviz-input-cursor" });
+  const cursorBox = svg("rect", { rx: 2, ry: 2 });
+  const cursorText = svg("text", { "text-anchor": "middle" });
+  cursorLabel.append(cursorBox, cursorText);
+
+  let readout: Readout | null = null;
+  const updateReadout = (): void => {
+    if (!readout || mode === "tokens") return;
+    const { sample: b, timestep: t } = store.state;
+    const parts: Array<{ name: string; color?: string; value: string }> = [];
+    if (mode === "lines" && input) {
+      for (let f = 0; f < F; f++) {
+        const v = input.values.data[(b * T + t) * F + f];
+        parts.push({ name: `x${f}`, color: INPUT_COLORS[f], value: shortValue(v) });
+      }
+    }
+    if (saliency) {
+      parts.push({ name: "saliency", color: `rgb(${SALIENCY_RGB})`, value: shortValue(saliency[b * T + t]) });
+    }
+    readout.set(parts);
+  };
+
+  const salMax = new Map<number, number>();
+  const saliencyMax = (b: number): number => {
+    let m = salMax.get(b);
+    if (m === undefined) {
+      m = saliency ? finiteMaxAbs(saliency, b * T, Math.min(T, payload.lengths[b] ?? T)) : 0;
+      salMax.set(b, m);
+    }
+    return m;
+  };
+
+  let cacheKey = "";
+  let lineCols: Array<{ env: Envelope; bad: Uint8Array | null }> = [];
+  let salCols: Envelope | null = null;
+
+  const drawSaliency = (ctx: CanvasRenderingContext2D, geom: TrackGeom, b: number): void => {
+    if (!saliency || !salCols) return;
+    const m = saliencyMax(b);
+    if (!(m > 0)) return;
+    for (let i = 0; i < salCols.n; i++) {
+      const v = salCols.hi[i];
+      if (!(v > 0)) continue;
+      // whole pixels: adjacent steps share their edge (no seams, no double alpha)
+      const [x0, x1] = spanPx(salCols.start[i], salCols.start[i + 1], geom).map(Math.round);
+      if (x1 <= x0) continue; // a step outside the window
+      ctx.fillStyle = `rgba(${SALIENCY_RGB}, ${((Math.min(1, v / m) * SALIENCY_ALPHA)).toFixed(3)})`;
+      ctx.fillRect(x0, 0, x1 - x0, geom.height);
+    }
+  };
+
+  const drawTokens = (ctx: CanvasRenderingContext2D, geom: TrackGeom, b: number): void => {
+    const row = tokens?.[b];
+    if (!row) return;
+    ctx.font = FONT;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillStyle = cssVar(track?.root ?? document.body, "--lstmviz-fg", "#222");
+    // label width: the 75th percentile of the (clipped) widths of up to ~400 of the window's
+    // tokens; a few long tokens are clipped with "…" rather than thinning out all the others
+    const [t0, t1] = geom.win;
+    const stride = Math.max(1, Math.floor((t1 - t0) / 400));
+    const widths: number[] = [];
+    for (let t = t0; t < t1; t += stride) {
+      const tok = row[t] ?? "";
+      if (tok) widths.push(ctx.measureText(clipChars(displayToken(tok), MAX_CHARS)).width);
+    }
+    widths.sort((a, c) => a - c);
+    const labelPx = widths.length ? widths[Math.floor(0.75 * (widths.length - 1))] : 0;
+    const k = tokenStride(geom.step, labelPx);
+    const room = k * geom.step - 4;
+    for (const t of thinnedSteps(geom.win, k)) {
+      let text = clipChars(displayToken(row[t] ?? ""), MAX_CHARS);
+      while (text.length > 1 && ctx.measureText(text).width > room) text = clipChars(text, [...text].length - 1);
+      if (!text) continue;
+      ctx.fillText(text, geom.x(t), geom.height / 2 + 0.5);
+    }
+  };
+
+  const placeCursorLabel = (): void => {
+    const row = tokens?.[store.state.sample];
+    const t = store.state.timestep;
+    const geom = track?.geom();
+    if (!row || !geom || t < geom.win[0] || t >= geom.win[1] || geom.width <= 0) {
+      cursorLabel.setAttribute("visibility", "hidden");
+      return;
+    }
+    const text = clipChars(displayToken(row[t] ?? ""), CURSOR_CHARS);
+    cursorText.textContent = text;
+    const boxW = textWidth(text, `600 ${FONT}`) + 8;
+    const cx = Math.max(boxW / 2, Math.min(geom.width - boxW / 2, geom.x(t)));
+    cursorBox.setAttribute("x", String(cx - boxW / 2));
+    cursorBox.setAttribute("y", "1");
+    cursorBox.setAttribute("width", String(boxW));
+    cursorBox.setAttribute("height", String(geom.height - 2));
+    cursorText.setAttribute("x", String(cx));
+    cursorText.setAttribute("y", String(geom.height / 2 + 3.5));
+    cursorLabel.setAttribute("visibility", text ? "visible" : "hidden");
+  };
+
+  const draw = (ctx: CanvasRenderingContext2D | null, geom: TrackGeom): void => {
+    const b = store.state.sample;
+    const key = `${b}\u0000${geom.win[0]}:${geom.win[1]}\u0000${Math.floor(geom.width)}`;
+    if (key !== cacheKey) {
+      cacheKey = key;
+      salCols = saliency ? columns((t) => Math.abs(saliency[b * T + t]), geom.win, geom.width, T) : null;
+      lineCols = [];
+      if (mode === "lines" && input) {
+        const v = input.values.data;
+        for (let f = 0; f < F; f++) {
+          const env = columns((t) => v[(b * T + t) * F + f], geom.win, geom.width, T);
+          const bad = flagColumns(env, (t) => !Number.isFinite(v[(b * T + t) * F + f]));
+          lineCols.push({ env, bad: bad.some((x) => x === 1) ? bad : null });
+        }
+      }
+    }
+    let y: ReturnType<typeof scaleLinear<number, number>> | null = null;
+    if (mode === "lines") {
+      y = scaleLinear()
+        .domain(paddedDomain(envelopeExtent(lineCols.map((c) => c.env))))
+        .range([geom.height, 0]);
+      select(axis).call(axisLeft(y).ticks(3).tickSize(3).tickSizeOuter(0));
+    }
+    placeCursorLabel();
+    updateReadout();
+    if (!ctx || geom.width <= 0) return;
+    drawSaliency(ctx, geom, b);
+    if (mode === "tokens") drawTokens(ctx, geom, b);
+    if (mode === "lines" && y) {
+      const yy = y;
+      lineCols.forEach((c, f) => strokeEnvelope(ctx, c.env, geom, (v) => yy(v), INPUT_COLORS[f], 1.25));
+      lineCols.forEach((c) => {
+        if (c.bad) markColumns(ctx, c.env, c.bad, geom, geom.height - 4, 4, NAN_COLOR);
+      });
+    }
+    shadePadding(ctx, payload.lengths[b] ?? T, geom, 0, geom.height);
+  };
+
+  const title =
+    mode === "tokens" ? "input tokens" : mode === "lines" ? (input?.label ?? "input") : "input saliency";
+  let track: ReturnType<typeof createTrack> | undefined;
+  track = createTrack(container, store, payload, {
+    name: "input",
+    title: saliency && mode !== "saliency" ? `${title} · shaded by saliency` : title,
+    height,
+    xAxis: mode === "lines",
+    draw,
+  });
+  const tr = track;
+  tr.root.classList.add(`lstmviz-input-${mode}`);
+  readout = createReadout(tr);
+  tr.yAxis.append(axis);
+  tr.overlay.append(cursorLabel);
+  if (mode === "lines" && input) {
+    const grid = html("div", "lstmviz-key-grid");
+    for (let f = 0; f < F; f++) {
+      const row = html("div", "lstmviz-key");
+      const sw = html("span", "lstmviz-key-swatch line");
+      sw.style.setProperty("--key-color", INPUT_COLORS[f]);
+      row.append(sw, html("span", "lstmviz-key-label", `x${f}`));
+      grid.append(row);
+    }
+    tr.side.append(grid);
+    const d = input.features;
+    const count = d > F ? `(${F} of ${d} features)` : `${d} feature${d === 1 ? "" : "s"}`;
+    tr.side.append(html("div", "lstmviz-key-note", count));
+  }
+  if (saliency) {
+    const ramp = html("div", "lstmviz-key-ramp");
+    ramp.style.setProperty("--ramp-rgb", SALIENCY_RGB);
+    tr.side.append(ramp, html("div", "lstmviz-key-note", SALIENCY_LABEL));
+  }
+  placeCursorLabel();
+  updateReadout();
+  tr.invalidate();
+  const unsubscribe = store.subscribe((_s, changed) => {
+    if (changed.has("window")) placeCursorLabel();
+    if (changed.has("timestep") || changed.has("sample")) {
+      placeCursorLabel();
+      updateReadout();
+    }
+  });
+  return () => {
+    unsubscribe();
+    tr.destroy();
+  };
 }
