@@ -75,7 +75,7 @@ export interface DecodedPayload {
   epochs: number[] | null;
   /** Numeric input track: values (B, T, F) of the first F ≤ 8 of `features` features. */
   input: { label: string; features: number; values: DecodedArray } | null;
-  /** |∂L/∂x_t| per step, (B, T), or null. */
+  /** Gradient × input per step (signed), (B, T), or null. */
   saliency: Float32Array | null;
   predictions: DecodedPredictions | null;
   attention: DecodedAttention[];

@@ -88,7 +88,7 @@ export interface Payload {
   epochs?: number[] | null;
   /** Numeric input of the first recurrent layer, first ≤ 8 features: values (B, T, F). */
   input?: { label: string; features: number; values: EncodedArray } | null;
-  /** |∂L/∂x_t| per step of the first input, (B, T). */
+  /** Gradient × input of the first model input, summed over features, (B, T); signed. */
   saliency?: EncodedArray | null;
   predictions?: PredictionsPayload | null;
   attention?: AttentionPayload[];
