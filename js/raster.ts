@@ -1,4 +1,9 @@
-/** Pure rasterisation of one (sample, quantity) into RGBA pixels: rows = units, columns = t. */
+/**
+ * Pure rasterisation of one (sample, quantity) into RGBA pixels: rows = units, columns = t.
+ * `rasterize` draws every step; `rasterizeWindow` draws a zoom window at pixel resolution.
+ */
+import type { TimeWindow } from "./layout";
+import { bucketBounds, columnBounds, type Pyramid } from "./pyramid";
 import { LUT_SIZE, NAN_RGB, type ColorScale } from "./scales";
 
 /**
@@ -53,4 +58,223 @@ export function valueAt(data: Float32Array, nSteps: number, units: number, b: nu
 export function vectorAt(data: Float32Array, nSteps: number, units: number, b: number, t: number): Float32Array {
   const start = (b * nSteps + t) * units;
   return data.subarray(start, start + units);
+}
+
+// --- the window rasteriser: what the heatmap panels draw ------------------------------------
+
+/**
+ * The image that draws a window. Three cases, by steps per device-pixel column s:
+ * - s ≤ 1, "exact": one image column per step of the window;
+ * - s ≥ 2^minLevel, "columns": one image column per pixel column, each the min/max of its
+ *   steps (`columnBounds`: 1–2 pyramid buckets each);
+ * - 2^(minLevel−1) ≤ s < 2^minLevel, "buckets": one image column per pyramid bucket of the
+ *   finest stored level (1–2 device px each, so none is dropped when the image is stretched
+ *   onto the canvas), the window widened to whole buckets: reading the data itself would cost
+ *   up to 2^minLevel steps per column;
+ * - 1 < s < 2^(minLevel−1): "columns" too, read from the data.
+ * Rows: one per unit while the units fit in the device-pixel rows, else one per pixel row.
+ */
+export interface WindowImageSize {
+  width: number;
+  height: number;
+  /** Columns hold several steps each (their extreme is drawn). */
+  aggregated: boolean;
+  /** Steps per device-pixel column of the window (1 when not aggregated). */
+  stepsPerColumn: number;
+  /** The steps the image spans: the window, or the window widened to whole buckets. */
+  win: [number, number];
+  /** "buckets" mode: the pyramid level of the image columns; −1 otherwise. */
+  bucketLevel: number;
+}
+
+export function windowImageSize(
+  win: TimeWindow,
+  units: number,
+  cols: number,
+  rows: number,
+  pyramid?: { nSteps: number; minLevel: number },
+): WindowImageSize {
+  const span = Math.max(1, win[1] - win[0]);
+  const c = Math.max(1, Math.floor(cols));
+  const r = Math.max(1, Math.floor(rows));
+  const aggregated = span > c;
+  const s = span / c;
+  const height = Math.min(units, r);
+  if (aggregated && pyramid && pyramid.minLevel >= 1 && s >= 2 ** (pyramid.minLevel - 1) && s < 2 ** pyramid.minLevel) {
+    const size = 2 ** pyramid.minLevel;
+    const a = Math.floor(win[0] / size) * size;
+    const b = Math.min(pyramid.nSteps, Math.ceil(win[1] / size) * size);
+    return { width: Math.ceil((b - a) / size), height, aggregated, stepsPerColumn: s, win: [a, b], bucketLevel: pyramid.minLevel };
+  }
+  return {
+    width: aggregated ? c : span,
+    height,
+    aggregated,
+    stepsPerColumn: aggregated ? s : 1,
+    win: [win[0], win[1]],
+    bucketLevel: -1,
+  };
+}
+
+/** Step boundaries of the image columns of an aggregated image: column x covers
+ *  [bounds[x], bounds[x + 1]). */
+export function imageColumnBounds(size: WindowImageSize): Int32Array {
+  return size.bucketLevel >= 0 ? bucketBounds(size.win, size.bucketLevel) : columnBounds(size.win, size.width).bounds;
+}
+
+export interface WindowSource {
+  /** (B, T, U) C-order values. */
+  data: Float32Array;
+  sample: number;
+  nSteps: number;
+  units: number;
+  /** The min/max pyramid of data[sample] (asked for only when the window is aggregated). */
+  pyramid: () => Pyramid;
+}
+
+/**
+ * Rasterise window `win` (`size` = windowImageSize(win, …); the image spans size.win) of one
+ * (sample, quantity) into `out` (RGBA, size.width × size.height, row-major: pixel (x, y) at
+ * (y·width + x)·4). Row r shows unit order[r] (order = null: unit r).
+ *
+ * The extreme-preserving rule, wherever one pixel stands for several values: the value
+ * farthest from the colour scale's midpoint wins (`extremeOf`), so a spike of one step in a
+ * column of 48, or one unit in a row of 3, keeps its colour. Columns: the min and max of the
+ * column's steps come from the pyramid (≤ 2 buckets per column, `imageColumnBounds`), and the
+ * one of larger |value − midpoint| is drawn. Rows (more units than pixel rows): the same rule
+ * across the units of a pixel row. A NaN/±Inf anywhere in a pixel's values paints it in the
+ * NaN colour.
+ */
+export function rasterizeWindow(
+  out: Uint8ClampedArray,
+  src: WindowSource,
+  win: TimeWindow,
+  size: WindowImageSize,
+  order: Int32Array | null,
+  scale: ColorScale,
+): void {
+  const { width, height } = size;
+  if (out.length !== width * height * 4) {
+    throw new Error(`rasterizeWindow: ${out.length} bytes for ${width}×${height} pixels`);
+  }
+  const U = src.units;
+  const T = src.nSteps;
+  const [d0, d1] = scale.domain;
+  const mid = (d0 + d1) / 2;
+  const k = d1 === d0 ? 0 : (LUT_SIZE - 1) / (d1 - d0);
+  const lut32 = lut32Of(scale.lut);
+  const nan32 = rgba32(NAN_RGB[0], NAN_RGB[1], NAN_RGB[2]);
+  const px = new Uint32Array(out.buffer, out.byteOffset, width * height);
+  // Columns are computed in blocks (BLOCK columns × U units, column-major: the value, or the
+  // colour when no units are folded together), then written row by row: each pixel row of a
+  // block is one contiguous run (cache-friendly).
+  const BLOCK = 16;
+  const vals = new Float32Array(BLOCK * U);
+  const cols = new Uint32Array(BLOCK * U);
+  const lo = new Float32Array(U);
+  const hi = new Float32Array(U);
+  const base = src.sample * T * U;
+  const data = src.data;
+  let bounds: Int32Array | null = null;
+  let pyr: Pyramid | null = null;
+  if (size.aggregated) {
+    bounds = imageColumnBounds(size);
+    pyr = src.pyramid();
+  }
+  // Pixel row p covers sorted rows [rowStart[p], rowStart[p + 1]).
+  const rowStart = new Int32Array(height + 1);
+  for (let p = 0; p <= height; p++) rowStart[p] = Math.floor((p * U) / height);
+  const rowUnit = new Int32Array(U);
+  for (let r = 0; r < U; r++) rowUnit[r] = order ? order[r] : r;
+  const folded = height < U;
+  const top = LUT_SIZE - 1;
+  const half = top >> 1;
+  const colour = (v: number): number => {
+    if (v - v !== 0) return nan32; // NaN or ±Inf
+    if (k === 0) return lut32[half];
+    const i = ((v - d0) * k + 0.5) | 0; // (v − d0)·k ≥ −0.5 rounds like Math.round
+    return lut32[i < 0 ? 0 : i > top ? top : i];
+  };
+
+  for (let x0 = 0; x0 < width; x0 += BLOCK) {
+    const n = Math.min(BLOCK, width - x0);
+    for (let j = 0; j < n; j++) {
+      const x = x0 + j;
+      const o = j * U;
+      if (bounds !== null && pyr !== null) {
+        lo.fill(Infinity);
+        hi.fill(-Infinity);
+        pyr.accumulate(bounds[x], bounds[x + 1], lo, hi);
+        // extremeOf, inlined: a poisoned range (−Inf, +Inf) is NaN
+        if (folded) {
+          for (let u = 0; u < U; u++) {
+            const a = lo[u];
+            const b = hi[u];
+            vals[o + u] = a === -Infinity || b === Infinity ? NaN : b - mid >= mid - a ? b : a;
+          }
+        } else {
+          for (let u = 0; u < U; u++) {
+            const a = lo[u];
+            const b = hi[u];
+            if (a === -Infinity || b === Infinity) cols[o + u] = nan32;
+            else {
+              const i = ((b - mid >= mid - a ? b : a) - d0) * k + 0.5; // colour(), inlined
+              cols[o + u] = k === 0 ? lut32[half] : lut32[i < 0 ? 0 : i > top ? top : i | 0];
+            }
+          }
+        }
+      } else {
+        const row = base + (win[0] + x) * U;
+        if (folded) for (let u = 0; u < U; u++) vals[o + u] = data[row + u];
+        else for (let u = 0; u < U; u++) cols[o + u] = colour(data[row + u]);
+      }
+    }
+    if (!folded) {
+      for (let p = 0; p < height; p++) {
+        const u = rowUnit[p];
+        let q = p * width + x0;
+        for (let o = u; o < n * U; o += U) px[q++] = cols[o];
+      }
+      continue;
+    }
+    for (let p = 0; p < height; p++) {
+      const r0 = rowStart[p];
+      const r1 = rowStart[p + 1];
+      let q = p * width + x0;
+      for (let j = 0; j < n; j++, q++) {
+        const o = j * U;
+        let v = vals[o + rowUnit[r0]];
+        let dv = v - mid;
+        if (dv < 0) dv = -dv;
+        for (let r = r0 + 1; r < r1 && v - v === 0; r++) {
+          const w = vals[o + rowUnit[r]];
+          let dw = w - mid;
+          if (dw < 0) dw = -dw;
+          if (w - w !== 0 || dw > dv) {
+            v = w;
+            dv = dw;
+          }
+        }
+        px[q] = colour(v);
+      }
+    }
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** An opaque RGBA pixel as one Uint32 in the platform's byte order. */
+function rgba32(r: number, g: number, b: number): number {
+  return LITTLE_ENDIAN ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
+}
+
+const lut32Cache = new WeakMap<Uint8ClampedArray, Uint32Array>();
+function lut32Of(lut: Uint8ClampedArray): Uint32Array {
+  let t = lut32Cache.get(lut);
+  if (!t) {
+    t = new Uint32Array(lut.length / 3);
+    for (let i = 0; i < t.length; i++) t[i] = rgba32(lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2]);
+    lut32Cache.set(lut, t);
+  }
+  return t;
 }

@@ -1,7 +1,10 @@
 // @vitest-environment jsdom
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
+import { HEATMAP_MARGIN } from "./heatmap-panel";
+import { heatmapPlotHeight } from "./layout";
 import { FakeModel, makePayload } from "./testing";
+import { defaultSpeed, SPEEDS } from "./views/controls";
 import widget from "./widget";
 
 type Cleanup = () => void;
@@ -15,15 +18,24 @@ function mount(state: Record<string, unknown> = {}, payload = makePayload()) {
   return { model, el, cleanup, $ };
 }
 
+/** A pointer event (jsdom: a MouseEvent with the pointer event's type is what listeners get). */
+function pointer(target: Element, type: string, clientX: number, clientY: number, init: MouseEventInit = {}): void {
+  target.dispatchEvent(new MouseEvent(type, { bubbles: true, cancelable: true, button: 0, clientX, clientY, ...init }));
+}
+
 function key(target: Element, k: string, shiftKey = false): KeyboardEvent {
   const e = new KeyboardEvent("keydown", { key: k, shiftKey, bubbles: true, cancelable: true });
   target.dispatchEvent(e);
   return e;
 }
 
+/** jsdom lays nothing out: every element reports this width (getBoundingClientRect stays 0, 0). */
+const WIDTH = 1000;
+
 beforeAll(() => {
   // jsdom has no canvas; its getContext returns null (after a "not implemented" warning).
   HTMLCanvasElement.prototype.getContext = (() => null) as typeof HTMLCanvasElement.prototype.getContext;
+  Object.defineProperty(HTMLElement.prototype, "clientWidth", { configurable: true, get: () => WIDTH });
 });
 
 describe("render", () => {
@@ -187,7 +199,7 @@ describe("render", () => {
 
   it("cleanup removes the DOM, every model listener and timer, and flushes the last value", () => {
     const { model, el, cleanup, $ } = mount();
-    expect(model.listenerCount()).toBe(7); // 6 synced traits + _data
+    expect(model.listenerCount()).toBe(8); // 6 synced traits + _data + msg:custom (export)
     key($("div.lstmviz") as HTMLElement, "ArrowRight");
     cleanup();
     expect(model.state.timestep).toBe(1);
@@ -196,5 +208,247 @@ describe("render", () => {
     expect(el.childElementCount).toBe(0);
     vi.runAllTimers();
     expect(model.saves).toHaveLength(1);
+  });
+
+  // --- heatmap + interaction -----------------------------------------------------------------
+
+  /** The main heatmap's plot geometry (8 LSTM units: 240 px tall; 20 steps over 938 px). */
+  const M = HEATMAP_MARGIN;
+  const plotW = WIDTH - M.left - M.right;
+  const plotH = heatmapPlotHeight(8);
+  const stepX = (t: number, win: [number, number] = [0, 20]) => M.left + ((t - win[0] + 0.5) * plotW) / (win[1] - win[0]);
+  const rowY = (r: number) => M.top + ((r + 0.5) * plotH) / 8;
+  const bandY = M.top + plotH + 8;
+  /** Views redraw in the next animation frame (fake timers: 16 ms). */
+  const nextFrame = () => vi.advanceTimersByTime(20);
+  const yLabels = (root: ParentNode) =>
+    [...root.querySelectorAll("[data-view=heatmap] .lstmviz-axis-y .tick text")].map((t) => Number(t.textContent));
+
+  it("wraps the heatmap, slider, toolbar and gates in view roots", () => {
+    const { el } = open();
+    const views = [...el.querySelectorAll<HTMLElement>("div.lstmviz-view[data-view]")].map((v) => v.dataset.view);
+    for (const v of ["controls", "heatmap", "slider", "gates"]) expect(views).toContain(v);
+    expect(el.querySelectorAll("[data-view=heatmap] .lstmviz-heatmap-canvas")).toHaveLength(1);
+    expect(el.querySelector(".lstmviz-heatmap-canvas")?.closest("[data-view]")?.getAttribute("data-view")).toBe("heatmap");
+  });
+
+  it("plays at the chosen speed with requestAnimationFrame, and ▶/❚❚ and Space toggle it", () => {
+    const { $, model } = open({ timestep: 2 });
+    const play = $<HTMLButtonElement>("button.lstmviz-play") as HTMLButtonElement;
+    const speed = $<HTMLSelectElement>("select.lstmviz-speed") as HTMLSelectElement;
+    expect([...speed.options].map((o) => Number(o.value))).toEqual([...SPEEDS]);
+    expect(Number(speed.value)).toBe(defaultSpeed(20));
+    speed.value = "10";
+    speed.dispatchEvent(new Event("change"));
+    play.click();
+    expect(play.getAttribute("aria-pressed")).toBe("true");
+    expect(play.textContent).toBe("❚❚");
+    vi.advanceTimersByTime(1000); // 10 steps/s for 1 s
+    const t = Number($("div.lstmviz")?.dataset.timestep);
+    expect(t).toBeGreaterThanOrEqual(11);
+    expect(t).toBeLessThanOrEqual(12);
+    expect(model.state.timestep).toBeGreaterThanOrEqual(10); // reaches Python, throttled
+    key($("div.lstmviz") as HTMLElement, " "); // Space pauses
+    expect(play.getAttribute("aria-pressed")).toBe("false");
+    expect(play.textContent).toBe("▶");
+    const paused = $("div.lstmviz")?.dataset.timestep;
+    vi.advanceTimersByTime(1000);
+    expect($("div.lstmviz")?.dataset.timestep).toBe(paused);
+    key($("div.lstmviz") as HTMLElement, " "); // and plays again
+    expect(play.getAttribute("aria-pressed")).toBe("true");
+  });
+
+  it("advances several steps per frame at high speed and stops at the last step", () => {
+    const { $ } = open();
+    const speed = $<HTMLSelectElement>("select.lstmviz-speed") as HTMLSelectElement;
+    speed.value = "250";
+    speed.dispatchEvent(new Event("change"));
+    const play = $<HTMLButtonElement>("button.lstmviz-play") as HTMLButtonElement;
+    play.click();
+    vi.advanceTimersByTime(40); // 2–3 frames at 250 steps/s: several steps per frame
+    expect(Number($("div.lstmviz")?.dataset.timestep)).toBeGreaterThanOrEqual(4);
+    vi.advanceTimersByTime(500);
+    expect($("div.lstmviz")?.dataset.timestep).toBe("19");
+    expect(play.getAttribute("aria-pressed")).toBe("false");
+    play.click(); // ▶ at the end starts again from 0
+    expect($("div.lstmviz")?.dataset.timestep).toBe("0");
+    expect(play.getAttribute("aria-pressed")).toBe("true");
+  });
+
+  it("stops playing when the user scrubs, and on teardown", () => {
+    const { $, cleanup } = open({ timestep: 0 });
+    const play = $<HTMLButtonElement>("button.lstmviz-play") as HTMLButtonElement;
+    play.click();
+    vi.advanceTimersByTime(300);
+    const root = $("div.lstmviz") as HTMLElement;
+    key(root, "Home");
+    expect(play.getAttribute("aria-pressed")).toBe("false");
+    vi.advanceTimersByTime(1000);
+    expect(root.dataset.timestep).toBe("0");
+    play.click();
+    expect(play.getAttribute("aria-pressed")).toBe("true");
+    cleanup();
+    expect(() => vi.advanceTimersByTime(1000)).not.toThrow();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(consoleError).not.toHaveBeenCalled();
+  });
+
+  it("zooms about the cursor with + / − and resets with 0; the toolbar says what is shown", () => {
+    const { $ } = open({ timestep: 10 });
+    const root = $("div.lstmviz") as HTMLElement;
+    const readout = $(".lstmviz-window-readout") as HTMLElement;
+    expect(readout.hidden).toBe(true);
+    expect(key(root, "+").defaultPrevented).toBe(true);
+    expect(readout.textContent).toBe("showing 5–14 of 20"); // [5, 15): the cursor stays in the middle
+    expect(readout.hidden).toBe(false);
+    key(root, "=");
+    expect(readout.textContent).toBe("showing 8–12 of 20"); // 5 steps, min 4
+    nextFrame();
+    const ticks = [...root.querySelectorAll("[data-view=heatmap] .lstmviz-axis-x .tick text")].map((t) => Number(t.textContent));
+    expect(Math.min(...ticks)).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...ticks)).toBeLessThanOrEqual(12);
+    key(root, "-");
+    expect(readout.textContent).toBe("showing 6–15 of 20"); // 10 steps about t = 10.5
+    key(root, "0");
+    expect(readout.hidden).toBe(true);
+    expect($<HTMLButtonElement>("button.lstmviz-zoom-reset")?.disabled).toBe(true);
+    // toolbar buttons do the same
+    $<HTMLButtonElement>("button.lstmviz-zoom-in")?.click();
+    expect(readout.textContent).toBe("showing 5–14 of 20");
+    $<HTMLButtonElement>("button.lstmviz-zoom-reset")?.click();
+    expect(readout.hidden).toBe(true);
+  });
+
+  it("scrubs in the zoom window: a click maps to the window's steps", () => {
+    const { $ } = open({ timestep: 10 });
+    const root = $("div.lstmviz") as HTMLElement;
+    key(root, "+"); // [5, 15)
+    const plot = $("[data-view=heatmap] .lstmviz-heatmap") as HTMLElement;
+    pointer(plot, "pointerdown", stepX(7, [5, 15]), rowY(2));
+    pointer(plot, "pointerup", stepX(7, [5, 15]), rowY(2));
+    expect(root.dataset.timestep).toBe("7");
+    expect($("[data-view=heatmap] .lstmviz-cursor")?.dataset.timestep).toBe("7");
+  });
+
+  it("brushes a time range on the axis band: rows sort by it, top 10 selects, Escape clears", () => {
+    const { $, el, model } = open();
+    const root = $("div.lstmviz") as HTMLElement;
+    const plot = $("[data-view=heatmap] .lstmviz-heatmap") as HTMLElement;
+    pointer(plot, "pointerdown", stepX(4), bandY);
+    pointer(plot, "pointermove", stepX(6), bandY);
+    pointer(plot, "pointermove", stepX(9), bandY);
+    pointer(plot, "pointerup", stepX(9), bandY);
+    expect($<HTMLSelectElement>("select.lstmviz-sort")?.value).toBe("brush");
+    expect($(".lstmviz-brush-readout")?.textContent).toBe("brushed t 4–9");
+    expect(root.dataset.timestep).toBe("0"); // a brush does not move the cursor
+    nextFrame();
+    // h = tanh(sin(t/3 + u)) on sample 0: rank by mean over [4, 10) minus mean elsewhere
+    const h = (t: number, u: number) => Math.fround(Math.tanh(Math.sin(t / 3 + u)));
+    const score = Array.from({ length: 8 }, (_, u) => {
+      let si = 0;
+      let so = 0;
+      for (let t = 0; t < 20; t++) {
+        if (t >= 4 && t < 10) si += h(t, u);
+        else so += h(t, u);
+      }
+      return si / 6 - so / 14;
+    });
+    const expected = score.map((_, u) => u).sort((a, b) => score[b] - score[a]);
+    expect(yLabels(el)).toEqual(expected);
+    expect(el.querySelectorAll("[data-view=heatmap] rect.lstmviz-brush")).toHaveLength(1);
+    const top = $<HTMLButtonElement>("button.lstmviz-top10") as HTMLButtonElement;
+    expect(top.closest<HTMLElement>(".lstmviz-brush-group")?.hidden).toBe(false);
+    top.click();
+    vi.advanceTimersByTime(60);
+    expect(model.state.selected_units).toEqual(expected); // 8 units < 10: all, in rank order
+    expect(key(root, "Escape").defaultPrevented).toBe(true);
+    expect($<HTMLSelectElement>("select.lstmviz-sort")?.value).toBe("natural");
+    nextFrame();
+    expect(yLabels(el)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(el.querySelectorAll("[data-view=heatmap] rect.lstmviz-brush")).toHaveLength(0);
+    expect(top.closest<HTMLElement>(".lstmviz-brush-group")?.hidden).toBe(true);
+    expect(key(root, "Escape").defaultPrevented).toBe(false); // nothing to clear: not ours
+  });
+
+  it("brushes with Alt-drag on the plot and clears with a double-click on the axis", () => {
+    const { $ } = open({ timestep: 3 });
+    const root = $("div.lstmviz") as HTMLElement;
+    const plot = $("[data-view=heatmap] .lstmviz-heatmap") as HTMLElement;
+    pointer(plot, "pointerdown", stepX(12), rowY(3), { altKey: true });
+    pointer(plot, "pointermove", stepX(15), rowY(3), { altKey: true });
+    pointer(plot, "pointerup", stepX(15), rowY(3), { altKey: true });
+    expect($(".lstmviz-brush-readout")?.textContent).toBe("brushed t 12–15");
+    expect($<HTMLSelectElement>("select.lstmviz-sort")?.value).toBe("brush");
+    expect(root.dataset.timestep).toBe("3");
+    pointer(plot, "dblclick", stepX(2), bandY);
+    expect($<HTMLSelectElement>("select.lstmviz-sort")?.value).toBe("natural");
+    expect($(".lstmviz-brush-readout")?.textContent).toBe("");
+  });
+
+  it("a click on the axis band without dragging moves the cursor", () => {
+    const { $ } = open();
+    const plot = $("[data-view=heatmap] .lstmviz-heatmap") as HTMLElement;
+    pointer(plot, "pointerdown", stepX(13), bandY);
+    pointer(plot, "pointerup", stepX(13), bandY);
+    expect($("div.lstmviz")?.dataset.timestep).toBe("13");
+    expect($<HTMLSelectElement>("select.lstmviz-sort")?.value).toBe("natural");
+  });
+
+  it("orders rows by the sort select; hover and selection use real unit ids", () => {
+    const { $, el, model } = open();
+    const sort = $<HTMLSelectElement>("select.lstmviz-sort") as HTMLSelectElement;
+    expect([...sort.options].map((o) => o.value)).toEqual(["natural", "variance", "activation", "brush"]);
+    expect([...sort.options].find((o) => o.value === "brush")?.disabled).toBe(true); // no brush yet
+    sort.value = "variance";
+    sort.dispatchEvent(new Event("change"));
+    const h = (t: number, u: number) => Math.fround(Math.tanh(Math.sin(t / 3 + u)));
+    const variance = Array.from({ length: 8 }, (_, u) => {
+      const xs = Array.from({ length: 20 }, (_, t) => h(t, u));
+      const m = xs.reduce((a, b) => a + b, 0) / 20;
+      return xs.reduce((a, b) => a + (b - m) ** 2, 0) / 20;
+    });
+    const order = variance.map((_, u) => u).sort((a, b) => variance[b] - variance[a]);
+    nextFrame();
+    expect(yLabels(el)).toEqual(order);
+    const plot = $("[data-view=heatmap] .lstmviz-heatmap") as HTMLElement;
+    pointer(plot, "pointermove", stepX(5), rowY(2));
+    nextFrame();
+    expect($("[data-view=heatmap] .lstmviz-tooltip")?.textContent).toContain(`unit ${order[2]} · t = 5`);
+    // the hovered unit is outlined on its row in the gate small multiples too
+    const gateHover = el.querySelector("[data-view=gates] .lstmviz-hover-row") as SVGRectElement;
+    expect(gateHover.getAttribute("visibility")).toBe("visible");
+    pointer(plot, "pointerdown", stepX(5), rowY(2), { shiftKey: true });
+    vi.advanceTimersByTime(60);
+    expect(model.state.selected_units).toEqual([order[2]]);
+    // activation: |h| at the cursor, re-ranked when the cursor moves
+    sort.value = "activation";
+    sort.dispatchEvent(new Event("change"));
+    for (const t of [0, 7]) {
+      model.fromPython("timestep", t);
+      vi.advanceTimersByTime(20); // one animation frame
+      const act = Array.from({ length: 8 }, (_, u) => Math.abs(h(t, u)));
+      expect(yLabels(el)).toEqual(act.map((_, u) => u).sort((a, b) => act[b] - act[a]));
+    }
+  });
+
+  it("shows the gates of the layer as small multiples, hidden for a layer without gates", () => {
+    const payload = makePayload();
+    payload.layers[1].kind = "SimpleRNN";
+    payload.layers[1].arrays = { h: payload.layers[1].arrays.h };
+    const { el, model } = open({}, payload);
+    const gates = el.querySelector<HTMLElement>("div.lstmviz-view[data-view=gates]") as HTMLElement;
+    const captions = [...gates.querySelectorAll(".lstmviz-caption")].map((c) => c.textContent ?? "");
+    expect(captions).toHaveLength(4);
+    expect(captions[0]).toMatch(/^input gate i · σ/);
+    expect(captions[2]).toMatch(/^cell gate g · tanh/);
+    expect(gates.querySelectorAll(".lstmviz-heatmap-canvas")).toHaveLength(4);
+    // one legend per colour map: sigmoid gates and the tanh gate
+    expect([...gates.querySelectorAll(".lstmviz-legend-title")].map((t) => t.textContent)).toEqual(["σ gates", "tanh gates"]);
+    expect(gates.hidden).toBe(false);
+    model.fromPython("layer", "gru");
+    expect(gates.hidden).toBe(true);
+    model.fromPython("layer", "lstm");
+    expect(gates.hidden).toBe(false);
+    expect(gates.querySelectorAll(".lstmviz-heatmap-canvas")).toHaveLength(4);
   });
 });

@@ -1,10 +1,137 @@
 /**
- * Header row: model name, layer / quantity / sample selects and the replay-fidelity badge.
- * All user strings (model, layer names) go in via textContent / option.text.
+ * The toolbar (data-view "controls"): model name, layer / quantity / sample selects, the epoch
+ * slider of training snapshots, play/pause with a speed, zoom in/out/reset with a "showing
+ * t0–t1 of T" readout, the row sort mode, the brushed range with "select top 10", and the
+ * replay-fidelity badge. All user strings (model, layer names) go in via textContent /
+ * option.text.
+ *
+ * Play: requestAnimationFrame advances the cursor at the chosen speed (several steps per frame
+ * at high speeds: the step is computed from the elapsed time, not counted per frame). It stops
+ * at the last step (▶ at the last step starts again from 0), when anything else moves the
+ * cursor (slider, keys, clicks, Python), and on teardown. The timestep reaches Python
+ * throttled by the store.
  */
 import { findLayer, quantitiesOf, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { html, quantityLabel } from "../dom";
-import type { StateKey, Store } from "../store";
+import { clearBrushPatch } from "../heatmap-panel";
+import { MIN_WINDOW } from "../layout";
+import { SORT_LABELS, unitOrder } from "../ordering";
+import { SORT_MODES, type StateKey, type Store } from "../store";
+import { isZoomed, ZOOM_STEP, zoomAboutCursor } from "../zoom";
+
+/** Playback speeds offered, in steps per second. */
+export const SPEEDS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] as const;
+
+/** Default speed: the slowest that plays the whole sequence in about 10 s (at least 5 steps/s). */
+export function defaultSpeed(nSteps: number): number {
+  const want = Math.max(5, nSteps / 10);
+  return SPEEDS.find((v) => v >= want) ?? SPEEDS[SPEEDS.length - 1];
+}
+
+/** Cursor position `ms` after playback started at `from`, at `speed` steps/s, capped at `last`. */
+export function playPosition(from: number, ms: number, speed: number, last: number): number {
+  return Math.min(last, from + Math.floor((Math.max(0, ms) * speed) / 1000));
+}
+
+/** How many units "select top N" selects. */
+export const TOP_N = 10;
+
+const requestFrame: (cb: () => void) => number =
+  typeof requestAnimationFrame === "function"
+    ? (cb) => requestAnimationFrame(cb)
+    : (cb) => setTimeout(cb, 16) as unknown as number;
+const cancelFrame: (id: number) => void =
+  typeof cancelAnimationFrame === "function"
+    ? (id) => cancelAnimationFrame(id)
+    : (id) => clearTimeout(id as unknown as ReturnType<typeof setTimeout>);
+const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
+
+export interface Player {
+  readonly playing: boolean;
+  speed: number;
+  play(): void;
+  stop(): void;
+  toggle(): void;
+  destroy(): void;
+}
+
+/** Playback of the cursor through the store (see the module comment). */
+export function createPlayer(store: Store, nSteps: number, onChange: (playing: boolean) => void): Player {
+  const last = nSteps - 1;
+  let active = false;
+  let id: number | null = null;
+  let from = 0;
+  let start = 0;
+  let speed = defaultSpeed(nSteps);
+  let mine = -1; // the timestep we set last: any other change is someone else scrubbing
+
+  const tick = (): void => {
+    id = null;
+    if (!active) return;
+    const t = playPosition(from, now() - start, speed, last);
+    if (t !== store.state.timestep) {
+      mine = t;
+      store.set({ timestep: t });
+    }
+    if (!active) return; // a listener stopped us
+    if (t >= last) player.stop();
+    else id = requestFrame(tick);
+  };
+  const unsubscribe = store.subscribe((s, changed) => {
+    if (active && changed.has("timestep") && s.timestep !== mine) player.stop();
+  });
+  const player: Player = {
+    get playing() {
+      return active;
+    },
+    get speed() {
+      return speed;
+    },
+    set speed(v: number) {
+      if (!(v > 0)) return;
+      // Keep the cursor where it is and go on at the new speed.
+      from = store.state.timestep;
+      start = now();
+      speed = v;
+    },
+    play() {
+      if (active) return;
+      if (store.state.timestep >= last) store.set({ timestep: 0 });
+      from = store.state.timestep;
+      mine = from;
+      start = now();
+      active = true;
+      id = requestFrame(tick);
+      onChange(true);
+    },
+    stop() {
+      if (!active) return;
+      active = false;
+      if (id !== null) cancelFrame(id);
+      id = null;
+      onChange(false);
+    },
+    toggle() {
+      if (active) player.stop();
+      else player.play();
+    },
+    destroy() {
+      active = false;
+      if (id !== null) cancelFrame(id);
+      id = null;
+      unsubscribe();
+    },
+  };
+  return player;
+}
+
+function button(className: string, text: string, label: string): HTMLButtonElement {
+  const b = html("button", `lstmviz-button ${className}`, text);
+  b.type = "button";
+  b.setAttribute("aria-label", label);
+  b.title = label;
+  return b;
+}
 
 /** Replay errors at or below this are shown green. */
 export const FIDELITY_OK = 1e-5;
@@ -32,7 +159,9 @@ function labelled(text: string, control: HTMLElement): HTMLLabelElement {
 }
 
 export function createControls(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
-  const header = html("div", "lstmviz-header");
+  const T = payload.nSteps;
+  const header = html("div", "lstmviz-view lstmviz-header");
+  header.dataset.view = "controls";
   const name = html("span", "lstmviz-model-name", payload.modelName || "model");
   name.title = "Keras model";
 
@@ -77,9 +206,68 @@ export function createControls(container: HTMLElement, store: Store, payload: De
     l.append(epochText);
     header.append(l);
   }
+
+  // Play / pause and speed.
+  const playBtn = button("lstmviz-play", "▶", "play (Space)");
+  playBtn.setAttribute("aria-pressed", "false");
+  const speedSel = html("select", "lstmviz-speed");
+  speedSel.setAttribute("aria-label", "playback speed");
+  speedSel.title = "playback speed (steps per second)";
+  for (const v of SPEEDS) speedSel.add(option(String(v), `${v.toLocaleString("en-US")} steps/s`));
+  const playGroup = html("span", "lstmviz-group lstmviz-play-group");
+  playGroup.append(playBtn, speedSel);
+
+  // Zoom.
+  const zoomOut = button("lstmviz-zoom-out", "−", "zoom out (−)");
+  const zoomIn = button("lstmviz-zoom-in", "+", "zoom in about the cursor (+)");
+  const zoomReset = button("lstmviz-zoom-reset", "all", "show every step (0)");
+  const windowText = html("span", "lstmviz-window-readout");
+  windowText.setAttribute("aria-live", "polite");
+  const zoomGroup = html("span", "lstmviz-group lstmviz-zoom-group");
+  zoomGroup.append(zoomOut, zoomIn, zoomReset, windowText);
+
+  // Row order and the brushed range.
+  const sortSel = html("select", "lstmviz-sort");
+  sortSel.setAttribute("aria-label", "order of the unit rows");
+  for (const m of SORT_MODES) sortSel.add(option(m, m === "natural" ? "unit id" : `by ${SORT_LABELS[m]}`));
+  sortSel.title =
+    "Order of the heatmap rows: unit id; variance over the sample; |value| at the cursor; " +
+    "mean inside the brushed range minus mean outside it (drag on the time axis, or Alt-drag " +
+    "on the heatmap, to brush)";
+  const brushText = html("span", "lstmviz-brush-readout");
+  const topBtn = button("lstmviz-top10", `select top ${TOP_N}`, `select the ${TOP_N} units ranked first by the brushed range`);
+  const clearBtn = button("lstmviz-brush-clear", "×", "clear the brushed range (Esc)");
+  const brushGroup = html("span", "lstmviz-group lstmviz-brush-group");
+  brushGroup.append(brushText, topBtn, clearBtn);
+
   const spacer = html("span", "lstmviz-spacer");
-  header.append(spacer, badge);
+  header.append(playGroup, zoomGroup, labelled("rows", sortSel), brushGroup, spacer, badge);
   container.append(header);
+
+  const player = createPlayer(store, T, (playing) => {
+    playBtn.textContent = playing ? "❚❚" : "▶";
+    playBtn.setAttribute("aria-pressed", String(playing));
+    playBtn.setAttribute("aria-label", playing ? "pause (Space)" : "play (Space)");
+    playBtn.title = playBtn.getAttribute("aria-label") ?? "";
+    playBtn.classList.toggle("active", playing);
+  });
+  speedSel.value = String(player.speed);
+
+  const updateView = (): void => {
+    const s = store.state;
+    const [t0, t1] = s.window;
+    const zoomed = isZoomed(s.window, T);
+    windowText.textContent = zoomed ? `showing ${t0}–${t1 - 1} of ${T}` : "";
+    windowText.hidden = !zoomed;
+    zoomIn.disabled = t1 - t0 <= Math.min(T, MIN_WINDOW);
+    zoomOut.disabled = !zoomed;
+    zoomReset.disabled = !zoomed;
+    if (sortSel.value !== s.sortMode) sortSel.value = s.sortMode;
+    const brushOpt = [...sortSel.options].find((o) => o.value === "brush");
+    if (brushOpt) brushOpt.disabled = !s.brush;
+    brushGroup.hidden = !s.brush;
+    brushText.textContent = s.brush ? `brushed t ${s.brush[0]}–${s.brush[1] - 1}` : "";
+  };
 
   let quantityLayer = "";
   const update = (): void => {
@@ -126,6 +314,39 @@ export function createControls(container: HTMLElement, store: Store, payload: De
   const onEpoch = (): void => {
     if (epochInput) store.set({ epoch: Number(epochInput.value) });
   };
+  const onPlay = (): void => player.toggle();
+  const onSpeed = (): void => {
+    player.speed = Number(speedSel.value);
+  };
+  const zoomBy = (factor: number) => (): void => {
+    const s = store.state;
+    store.set({ window: zoomAboutCursor(s.window, factor, s.timestep, T) });
+  };
+  const onZoomIn = zoomBy(1 / ZOOM_STEP);
+  const onZoomOut = zoomBy(ZOOM_STEP);
+  const onZoomReset = (): void => {
+    store.set({ window: [0, T] });
+  };
+  const onSort = (): void => {
+    store.set({ sortMode: sortSel.value as (typeof SORT_MODES)[number] });
+  };
+  const onTop = (): void => {
+    const s = store.state;
+    if (!s.brush) return;
+    const order = unitOrder(payload, { ...s, sortMode: "brush" });
+    store.set({ selectedUnits: Array.from(order.subarray(0, TOP_N)) });
+  };
+  const onClear = (): void => {
+    store.set(clearBrushPatch(store.state));
+  };
+  playBtn.addEventListener("click", onPlay);
+  speedSel.addEventListener("change", onSpeed);
+  zoomIn.addEventListener("click", onZoomIn);
+  zoomOut.addEventListener("click", onZoomOut);
+  zoomReset.addEventListener("click", onZoomReset);
+  sortSel.addEventListener("change", onSort);
+  topBtn.addEventListener("click", onTop);
+  clearBtn.addEventListener("click", onClear);
   layerSel.addEventListener("change", onLayer);
   quantitySel.addEventListener("change", onQuantity);
   sampleSel?.addEventListener("change", onSample);
@@ -133,11 +354,22 @@ export function createControls(container: HTMLElement, store: Store, payload: De
   epochInput?.addEventListener("change", onEpoch);
   const unsubscribe = store.subscribe((_s, changed) => {
     if (["layer", "quantity", "sample", "epoch"].some((k) => changed.has(k as StateKey))) update();
+    if (["window", "brush", "sortMode"].some((k) => changed.has(k as StateKey))) updateView();
   });
   update();
+  updateView();
 
   return () => {
+    player.destroy();
     unsubscribe();
+    playBtn.removeEventListener("click", onPlay);
+    speedSel.removeEventListener("change", onSpeed);
+    zoomIn.removeEventListener("click", onZoomIn);
+    zoomOut.removeEventListener("click", onZoomOut);
+    zoomReset.removeEventListener("click", onZoomReset);
+    sortSel.removeEventListener("change", onSort);
+    topBtn.removeEventListener("click", onTop);
+    clearBtn.removeEventListener("click", onClear);
     layerSel.removeEventListener("change", onLayer);
     quantitySel.removeEventListener("change", onQuantity);
     sampleSel?.removeEventListener("change", onSample);

@@ -1,6 +1,8 @@
 /**
- * Colour legend of the heatmap: a vertical gradient bar with a d3 axis, plus swatches for the
- * padding shade and the NaN/Inf colour when they occur. Owned by views/heatmap.ts.
+ * Colour legend of the heatmap panels: a vertical gradient bar with a d3 axis, swatches for
+ * the padding shade and the NaN/Inf colour when they occur, and a note when columns are
+ * aggregated ("min/max per px", "48 steps/px"; its tooltip says the rule). Owned by
+ * js/heatmap-panel.ts (the main heatmap and the gate small multiples).
  */
 import { axisRight } from "d3-axis";
 import { format } from "d3-format";
@@ -23,6 +25,11 @@ export interface LegendOptions {
   totalHeight: number;
   showPadding: boolean;
   showNaN: boolean;
+  /** Title above the bar (default: the quantity's short name). */
+  title?: string;
+  /** Lines under the swatches (e.g. the aggregation note), and their tooltip. */
+  note?: string[];
+  noteTitle?: string;
 }
 
 export interface Legend {
@@ -41,7 +48,8 @@ export function createLegend(container: HTMLElement): Legend {
   const bar = svg("rect", { class: "lstmviz-legend-bar", x: 0, width: BAR_WIDTH, fill: `url(#${gradId})` });
   const axisG = svg("g", { class: "lstmviz-axis lstmviz-legend-axis" });
   const extras = svg("g", { class: "lstmviz-legend-extras" });
-  node.append(defs, title, bar, axisG, extras);
+  const note = svg("g", { class: "lstmviz-legend-note" });
+  node.append(defs, title, bar, axisG, extras, note);
   root.append(node);
   container.append(root);
 
@@ -54,15 +62,18 @@ export function createLegend(container: HTMLElement): Legend {
         const t = i / (N_STOPS - 1);
         grad.append(svg("stop", { offset: `${(t * 100).toFixed(2)}%`, "stop-color": o.scale.interpolator(t) }));
       }
-      title.textContent = o.quantity.startsWith("gate:") ? o.quantity.slice(5) : o.quantity;
+      title.textContent = o.title ?? (o.quantity.startsWith("gate:") ? o.quantity.slice(5) : o.quantity);
       bar.setAttribute("y", String(o.top));
       bar.setAttribute("height", String(Math.max(0, o.height)));
       const y = scaleLinear().domain([d0, d1]).range([o.top + o.height, o.top]);
       const span = Math.abs(d1 - d0);
       const fmt = format(span >= 20 ? ".0f" : span >= 2 ? ".1f" : span >= 0.2 ? ".2~f" : ".2~e");
       axisG.setAttribute("transform", `translate(${BAR_WIDTH}, 0)`);
-      const ticks = Math.max(2, Math.min(7, Math.floor(o.height / 40)));
-      select(axisG).call(axisRight(y).ticks(ticks).tickSize(4).tickFormat((v) => fmt(v as number)));
+      const axis = axisRight(y).tickSize(4).tickFormat((v) => fmt(v as number));
+      // A short bar (gate small multiples) gets its ends and middle; a tall one d3's ticks.
+      if (o.height < 120) axis.tickValues([d0, (d0 + d1) / 2, d1]);
+      else axis.ticks(Math.max(2, Math.min(7, Math.floor(o.height / 40))));
+      select(axisG).call(axis);
 
       extras.replaceChildren();
       let ey = o.top + o.height + 16;
@@ -75,6 +86,16 @@ export function createLegend(container: HTMLElement): Legend {
       };
       if (o.showNaN) swatch(NAN_COLOR, "NaN / Inf", "lstmviz-legend-nan");
       if (o.showPadding) swatch("rgb(128, 128, 128)", "padding", "lstmviz-legend-pad");
+
+      note.replaceChildren();
+      if (o.note && o.note.length > 0) {
+        ey += 2;
+        if (o.noteTitle) note.append(Object.assign(svg("title"), { textContent: o.noteTitle }));
+        for (const line of o.note) {
+          note.append(Object.assign(svg("text", { x: 0, y: ey }), { textContent: line }));
+          ey += 12;
+        }
+      }
     },
     destroy() {
       root.remove();

@@ -1,8 +1,9 @@
 /**
- * Timestep slider: `input.lstmviz-slider[type=range]` (0 … T−1) spanning the heatmap's plot
- * width, and below it a readout "t = 12 / 99" plus the token at the cursor when the payload
- * has tokens. Every `input` event updates the
- * store (the store throttles what goes to Python).
+ * Timestep slider (data-view "slider"): `input.lstmviz-slider[type=range]` (0 … T−1, the whole
+ * sequence whatever the zoom) spanning the heatmap's plot width, a thin bar under it marking
+ * the zoom window when zoomed, and below it a readout "t = 12 / 99" plus the token at the
+ * cursor when the payload has tokens. Every `input` event updates the store (the store
+ * throttles what goes to Python).
  */
 import { findLayer, type DecodedPayload } from "../codecs";
 import { html } from "../dom";
@@ -10,7 +11,8 @@ import type { Store } from "../store";
 
 export function createSlider(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
   const last = payload.nSteps - 1;
-  const row = html("div", "lstmviz-slider-row");
+  const row = html("div", "lstmviz-view lstmviz-slider-row");
+  row.dataset.view = "slider";
   const label = html("label", "lstmviz-slider-label");
   const input = html("input", "lstmviz-slider");
   input.type = "range";
@@ -19,6 +21,11 @@ export function createSlider(container: HTMLElement, store: Store, payload: Deco
   input.step = "1";
   input.setAttribute("aria-label", "timestep");
   label.append(input);
+  // Where the zoom window lies in the whole sequence.
+  const winTrack = html("div", "lstmviz-slider-window");
+  const winBar = html("div", "lstmviz-slider-window-bar");
+  winTrack.append(winBar);
+  winTrack.setAttribute("aria-hidden", "true");
   const info = html("div", "lstmviz-slider-info");
   const readout = html("span", "lstmviz-readout");
   readout.setAttribute("aria-live", "polite");
@@ -26,7 +33,7 @@ export function createSlider(container: HTMLElement, store: Store, payload: Deco
   token.title = "input at the cursor";
   const pad = html("span", "lstmviz-pad-note");
   info.append(readout, token, pad);
-  row.append(label, info);
+  row.append(label, winTrack, info);
   container.append(row);
 
   const update = (): void => {
@@ -41,6 +48,16 @@ export function createSlider(container: HTMLElement, store: Store, payload: Deco
     pad.hidden = !padded;
   };
 
+  const updateWindow = (): void => {
+    const [t0, t1] = store.state.window;
+    const T = payload.nSteps;
+    const zoomed = t0 > 0 || t1 < T;
+    winTrack.style.visibility = zoomed ? "visible" : "hidden";
+    winBar.style.left = `${(t0 / T) * 100}%`;
+    winBar.style.width = `${Math.max(0.3, ((t1 - t0) / T) * 100)}%`;
+    winTrack.title = zoomed ? `zoomed to steps ${t0}–${t1 - 1} of ${T}` : "";
+  };
+
   const onInput = (): void => {
     const t = Math.round(Number(input.value));
     if (Number.isFinite(t)) store.set({ timestep: t });
@@ -49,8 +66,10 @@ export function createSlider(container: HTMLElement, store: Store, payload: Deco
   input.addEventListener("change", onInput);
   const unsubscribe = store.subscribe((_s, changed) => {
     if (changed.has("timestep") || changed.has("sample")) update();
+    if (changed.has("window")) updateWindow();
   });
   update();
+  updateWindow();
 
   return () => {
     unsubscribe();
