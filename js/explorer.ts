@@ -100,7 +100,11 @@ export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (e
     // makes it skip events aimed inside the explorer, so ←/→/Home/End reach our handler.
     root.setAttribute("data-lm-suppress-shortcuts", "true");
     root.setAttribute("role", "group");
-    root.setAttribute("aria-label", `LSTM explorer of ${payload.modelName || "a model"}: ←/→ move the cursor`);
+    root.setAttribute(
+      "aria-label",
+      `LSTM explorer of ${payload.modelName || "a model"}: ←/→ move the cursor (Shift: 10 steps), ` +
+        "Home/End, +/− zoom, 0 resets the zoom, Space plays, Esc clears the brush",
+    );
     el.append(root);
     cleanups.push(() => root.remove());
 

@@ -12,11 +12,11 @@ import { select } from "d3-selection";
 
 import type { DecodedPayload } from "./codecs";
 import { context2d, html, svg } from "./dom";
-import { integerTicks, pxToStep, stepToPx, type TimeWindow } from "./layout";
+import { pxToStep, stepToPx, type TimeWindow } from "./layout";
 import { createFrame, observeResize } from "./raf";
 import type { StateKey, Store } from "./store";
 import { LEGEND_WIDTH } from "./views/legend";
-import { attachTimeNavigation } from "./zoom";
+import { attachTimeNavigation, windowTicks } from "./zoom";
 
 /** Same left/right margins as the heatmap, so every time axis lines up. */
 export const TRACK_MARGIN = { top: 18, right: 8, bottom: 22, left: 54 } as const;
@@ -115,7 +115,7 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     yAxis.setAttribute("transform", `translate(${M.left - 4}, ${M.top})`);
     if (spec.xAxis !== false) {
       const x = scaleLinear().domain([g.win[0] - 0.5, g.win[1] - 0.5]).range([0, g.width]);
-      const ticks = integerTicks(g.win[1] - g.win[0], g.width, 70).map((v) => v + g.win[0]);
+      const ticks = windowTicks(g.win, g.width, 70); // the heatmap's ticks: same values
       xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + g.height})`);
       select(xAxisG).call(axisBottom(x).tickValues(ticks).tickFormat((v) => String(v)).tickSizeOuter(0));
     }
