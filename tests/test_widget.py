@@ -234,7 +234,8 @@ def test_float16_transport_halves_the_state_bytes(cap):
     w32, w16 = LSTMExplorer(cap), LSTMExplorer(cap, transport="float16")
     h32 = _arr(w32._data["layers"][0]["arrays"]["h"])
     h16 = _arr(w16._data["layers"][0]["arrays"]["h"])
-    assert h16.dtype == np.float16 and h16.nbytes * 2 == h32.nbytes
+    assert h16.dtype == np.float16
+    assert h16.nbytes * 2 == h32.nbytes
     np.testing.assert_allclose(h16.astype(np.float32), h32, atol=1e-3)
     with pytest.raises(ValueError, match="transport must be one of"):
         LSTMExplorer(cap, transport="int8")
