@@ -2,7 +2,8 @@
 
 Prints the machine, then the probe table (capture ÷ predict, naive ÷ capture, peak memory ÷
 captured bytes, gradients ÷ predict), the analysis timings and the training monitor's overhead
-(fit with ÷ without). Ratios are measured in one
+(fit with ÷ without), then the frontend's bytes on the wire, first render and scrub frame
+times in headless Chromium (bench/frontend.py). Ratios are measured in one
 run on one machine; compare them only with runs on the same kind of machine.
 """
 
@@ -48,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     status |= subprocess.call([sys.executable, str(HERE / "analysis.py")])
     print(flush=True)
     status |= subprocess.call([sys.executable, str(HERE / "monitor.py")])
+    print(flush=True)
+    frontend = [sys.executable, str(HERE / "frontend.py")] + (["--quick"] if args.quick else [])
+    status |= subprocess.call(frontend)
     return status
 
 
