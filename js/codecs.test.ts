@@ -142,3 +142,22 @@ describe("decodePayload", () => {
     expect(decodePayload(payload({ tokens: null })).tokens).toBeNull();
   });
 });
+
+describe("zero copy and scaled arrays", () => {
+  it("views an aligned float32 buffer without copying", () => {
+    const src = new Float32Array([1, 2, 3, 4]);
+    const out = decodeArray({ dtype: "float32", shape: [4], data: new DataView(src.buffer) });
+    expect(out.data.buffer).toBe(src.buffer);
+    expect([...out.data]).toEqual([1, 2, 3, 4]);
+  });
+  it("multiplies a scaled float16 array back (gradients below float16's range)", () => {
+    // 1e-9 is below float16's smallest subnormal (6e-8): sent as 0.5 with scale 2e-9
+    const dv = new DataView(new ArrayBuffer(4));
+    dv.setUint16(0, 0x3800, true); // 0.5
+    dv.setUint16(2, 0xbc00, true); // -1
+    const out = decodeArray({ dtype: "float16", shape: [2], data: dv, scale: 2e-9 });
+    expect(out.data[0]).toBeCloseTo(1e-9, 15);
+    expect(out.data[1]).toBeCloseTo(-2e-9, 15);
+    expect(() => decodeArray({ dtype: "float16", shape: [2], data: dv, scale: -1 })).toThrowError(/invalid scale/);
+  });
+});

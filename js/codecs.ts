@@ -154,11 +154,25 @@ export function decodeArray(arr: EncodedArray, name = "array"): DecodedArray {
         `expected ${n} × ${itemsize} = ${n * itemsize}`,
     );
   }
-  return { data: bytesToFloat32(bytes, dtype, n), shape };
+  const data = bytesToFloat32(bytes, dtype, n);
+  // A float16 array may travel divided by a scale (gradients far below float16's range).
+  const scale = arr.scale === undefined || arr.scale === null ? 1 : Number(arr.scale);
+  if (!Number.isFinite(scale) || scale <= 0) throw new Error(`${name}: invalid scale ${arr.scale}`);
+  if (scale !== 1) {
+    const out = data.buffer === (bytes.buffer as ArrayBuffer) ? new Float32Array(n) : data;
+    for (let i = 0; i < n; i++) out[i] = data[i] * scale;
+    return { data: out, shape };
+  }
+  return { data, shape };
 }
 
 function bytesToFloat32(bytes: Uint8Array, dtype: string, n: number): Float32Array {
   if (dtype === "uint8") return Float32Array.from(bytes);
+  if (dtype === "float32" && LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) {
+    // Aligned (how ipywidgets delivers buffers): a view, no copy — at 100,000 steps × 256
+    // units the copy doubled the page's memory.
+    return new Float32Array(bytes.buffer, bytes.byteOffset, n);
+  }
   if (dtype === "float32" && LITTLE_ENDIAN) {
     // Copy into a fresh, aligned buffer (the source may sit at any byteOffset).
     const out = new Float32Array(n);

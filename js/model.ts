@@ -14,6 +14,8 @@ export interface EncodedArray {
   dtype: string;
   shape: number[];
   data: RawBytes;
+  /** Multiply the decoded values by this (float16 arrays scaled into range); default 1. */
+  scale?: number | null;
 }
 
 /** One recurrent layer (one direction of a Bidirectional) of the payload. */

@@ -270,3 +270,20 @@ def test_health_groups_name_the_units_the_analysis_flags():
     rep = health_report(lc)
     assert groups["forget gate saturated"] == [2]
     assert groups["dead units"] == np.flatnonzero(rep.dead.dead).tolist() == [1]
+
+
+def test_float16_transport_scales_weight_gradients_into_range(grad_cap):
+    _, cap = grad_cap
+    lay = LSTMExplorer(cap, transport="float16")._data["layers"][0]
+    want = cap["lstm"].gate_weights("forget", grad=True)["recurrent_kernel"]
+    enc = lay["weight_grads"]["forget"]["recurrent_kernel"]
+    assert enc["dtype"] == "float16"
+    assert enc["scale"] == pytest.approx(np.abs(want).max())
+    got = _arr(enc).astype(np.float64) * enc["scale"]  # what js/codecs.ts does
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())
+    # tiny values that float16 alone would flush to zero survive the scale
+    from lstmviz_widget.widget._serialization import encode_array
+
+    e = encode_array(np.array([1e-9, -3e-10]), "float16", scaled=True)
+    np.testing.assert_allclose(_arr(e).astype(np.float64) * e["scale"], [1e-9, -3e-10], rtol=1e-3)
+    assert "scale" not in encode_array(np.array([1e-9]), "float32", scaled=True)

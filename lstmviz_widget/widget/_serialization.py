@@ -22,10 +22,24 @@ TRANSPORTS = ("float32", "float16")
 MAX_INPUT_FEATURES = 8
 
 
-def encode_array(arr: np.ndarray, dtype: str = "float32") -> dict[str, Any]:
-    """One array as ``{dtype, shape, data}``; ``data`` is raw little-endian C-order bytes."""
+def encode_array(
+    arr: np.ndarray, dtype: str = "float32", *, scaled: bool = False
+) -> dict[str, Any]:
+    """One array as ``{dtype, shape, data}``; ``data`` is raw little-endian C-order bytes.
+
+    ``scaled=True`` with float16 sends ``arr / s`` and ``"scale": s`` (s = max |finite value|),
+    so values far outside float16's range (gradients of 1e-9) keep 3 significant digits.
+    """
+    out: dict[str, Any] = {}
+    if scaled and dtype == "float16":
+        a64 = np.asarray(arr, np.float64)
+        finite = np.abs(a64[np.isfinite(a64)])
+        s = float(finite.max()) if finite.size else 0.0
+        if s > 0:
+            arr = a64 / s
+            out["scale"] = s
     a = np.ascontiguousarray(arr, dtype=np.dtype(dtype).newbyteorder("<"))
-    return {"dtype": dtype, "shape": list(a.shape), "data": memoryview(a).cast("B")}
+    return {"dtype": dtype, "shape": list(a.shape), "data": memoryview(a).cast("B"), **out}
 
 
 def _padded(a: np.ndarray, t: int) -> np.ndarray:
@@ -83,14 +97,14 @@ def _pca(lc: LayerCapture, t: int) -> dict[str, Any] | None:
     }
 
 
-def _weights(lc: LayerCapture, grad: bool) -> dict[str, Any] | None:
+def _weights(lc: LayerCapture, grad: bool, dtype: str) -> dict[str, Any] | None:
     source = lc.grad_weights if grad else lc.weights
     if not source:
         return None
     out = {}
     for g in lc.gate_names or ("cell",):
         parts = lc.gate_weights(g, grad=grad)
-        out[g] = {name: encode_array(a) for name, a in parts.items()}
+        out[g] = {name: encode_array(a, dtype, scaled=True) for name, a in parts.items()}
     return out
 
 
@@ -119,8 +133,8 @@ def _layer(lc: LayerCapture, t: int, dtype: str) -> dict[str, Any]:
         "arrays": arrays,
         "grad_norms": grad_norms or None,
         "pca": pc,
-        "weights": _weights(lc, grad=False),
-        "weight_grads": _weights(lc, grad=True),
+        "weights": _weights(lc, False, dtype),
+        "weight_grads": _weights(lc, True, dtype),
         "health": _health(lc),
     }
 
@@ -173,7 +187,9 @@ def capture_payload(
         Training epochs of the snapshots an explorer scrubs across.
     transport : {"float32", "float16"}
         dtype of the big per-step arrays on the wire (float16 halves the bytes; values beyond
-        ±65504 become ±inf and are marked as such). Norms, PCA and weights stay float32.
+        ±65504 become ±inf and are marked as such). Weights and their gradients go as float16
+        scaled by their max |value| (see :func:`encode_array`); norms, PCA and predictions stay
+        float32.
     """
     if transport not in TRANSPORTS:
         raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")

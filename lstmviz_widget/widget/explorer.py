@@ -32,9 +32,10 @@ class LSTMExplorer(anywidget.AnyWidget):
         Initial cursor, sample, layer and what the heatmap shows (default: 0, 0, the first
         layer, ``"h"``).
     transport : {"float32", "float16"}
-        dtype of the states, gates and attention scores sent to the browser. ``"float16"``
-        halves the bytes for long sequences (about 3 significant digits; values beyond ±65504
-        show as ±inf and are marked). Default ``"float32"``.
+        dtype of the states, gates, attention scores and weights sent to the browser.
+        ``"float16"`` halves the bytes for long sequences (about 3 significant digits; states
+        beyond ±65504 show as ±inf and are marked; weights and weight gradients travel scaled
+        by their max, so tiny gradients survive). Default ``"float32"``.
     """
 
     _esm = _STATIC / "widget.js"
