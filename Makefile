@@ -8,7 +8,8 @@ test: setup
 	bash scripts/test.sh
 
 # `make demo` opens JupyterLab on 127.0.0.1 with notebooks/quickstart.ipynb;
-# `make demo HEADLESS=1` runs it in headless Chromium and writes a PNG instead.
+# `make demo HEADLESS=1` runs it in headless JupyterLab + Chromium and writes the exported PNG, SVG and
+# offline HTML (checked, and the HTML opened from file:// with no network request) plus screenshots.
 demo: setup
 	.venv/bin/python scripts/demo.py $(if $(HEADLESS),--headless,)
 
