@@ -241,7 +241,7 @@ describe("answerExportRequest", () => {
       const done = answerExportRequest(el, { type: "lstmviz-export", id: "h", format: "svg" }, (c) => replies.push(c));
       await vi.advanceTimersByTimeAsync(HIDDEN_REPLY_DELAY_MS - 10);
       expect(replies).toEqual([]);
-      await vi.advanceTimersByTimeAsync(20);
+      await vi.advanceTimersByTimeAsync(20 + 250); // + the two settle frames before drawing
       await done;
       expect(replies[0]).toMatchObject({ id: "h", ok: false, code: "error" });
       expect(String(replies[0].error)).toContain("hidden");

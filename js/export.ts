@@ -748,6 +748,25 @@ export type Reply = (content: Record<string, unknown>, buffers: ArrayBuffer[]) =
  * one buffer, or `{…, ok: false, error, code}`. Never throws. Resolves to whether `msg` was
  * an export request.
  */
+/** Resolve after `n` animation frames (each at most `fallbackMs`: hidden tabs get no frames). */
+export function settleFrames(n = 2, fallbackMs = 100): Promise<void> {
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      let done = false;
+      const finish = (): void => {
+        if (!done) {
+          done = true;
+          resolve();
+        }
+      };
+      if (typeof requestAnimationFrame === "function") requestAnimationFrame(finish);
+      setTimeout(finish, fallbackMs);
+    });
+  let p = Promise.resolve();
+  for (let i = 0; i < n; i++) p = p.then(one);
+  return p;
+}
+
 export async function answerExportRequest(el: HTMLElement, msg: unknown, reply: Reply): Promise<boolean> {
   const id = msg && typeof msg === "object" ? (msg as { id?: unknown }).id : undefined;
   let request: ExportRequest | null;
@@ -769,6 +788,9 @@ export async function answerExportRequest(el: HTMLElement, msg: unknown, reply: 
           : "the explorer is not rendered",
       );
     }
+    // Let pending redraws land first (a trait set just before export() is drawn in the next
+    // animation frame; a resize in the one after).
+    await settleFrames();
     const result = await exportFigure(root, request);
     const { bytes } = result;
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);

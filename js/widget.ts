@@ -53,7 +53,14 @@ function render({ model, el }: Pick<RenderProps<ModelTraits>, "model" | "el">): 
   model.on("change:_data", mount);
   // `explorer.export(...)` in Python: draw this view's explorer and send the file back. Every
   // displayed view answers; Python keeps the first reply.
+  // Python resends an unanswered request (same id) until it times out: answer each id once.
+  const seen = new Set<string>();
   const onCustom = (msg: unknown): void => {
+    const id = msg && typeof msg === "object" ? (msg as { id?: unknown }).id : undefined;
+    if (typeof id === "string") {
+      if (seen.has(id)) return;
+      seen.add(id);
+    }
     void answerExportRequest(el, msg, (content, buffers) => model.send(content, undefined, buffers));
   };
   model.on("msg:custom", onCustom);

@@ -343,3 +343,28 @@ def test_export_times_out_when_the_explorer_is_not_displayed(kernel):
         lambda req: [(result(req, ok=True, mime="image/png"), [PNG])],
     )
     assert (out.strip(), error) == ("late.png", None)
+
+
+def test_a_view_that_missed_the_first_request_answers_the_resent_one(kernel):
+    """Run All: export() can ask before the widget has rendered; the request is resent (same
+    id) until a view answers, so a late view still gets it."""
+    kc, work = kernel
+    seen = []
+
+    def answer(req):
+        seen.append(req["id"])
+        if len(seen) == 1:
+            return []  # not rendered yet: this request is lost
+        return [(result(req, ok=True, mime="image/png"), [PNG + b"late view"])]
+
+    code = (
+        "import time\nt0 = time.monotonic()\n"
+        "print(e.export('resent.png', timeout=5), round(time.monotonic() - t0, 2))"
+    )
+    out, error = run_cell(kc, code, answer)
+    assert error is None, error
+    assert out.split()[0] == "resent.png"
+    assert 0.8 < float(out.split()[1]) < 4  # answered after one resend, well before the timeout
+    assert len(seen) == 2
+    assert seen[0] == seen[1]  # the same request id: the frontend answers each id once
+    assert (work / "resent.png").read_bytes() == PNG + b"late view"

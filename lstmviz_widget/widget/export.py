@@ -48,6 +48,7 @@ REQUEST_TYPE = "lstmviz-export"
 RESULT_TYPE = "lstmviz-export-result"
 FORMATS = {".png": ("png", "image/png"), ".svg": ("svg", "image/svg+xml")}
 MAX_SCALE = 8.0  # js/export.ts refuses more, too
+RESEND_S = 1.0  # how often an unanswered request is sent again (same id)
 
 NOT_DISPLAYED = (
     "the explorer is not displayed in a live notebook: display it first (e.g. put `explorer` "
@@ -177,9 +178,17 @@ class _Channel:
         with self._lock:
             self._pending[request_id] = pending
         try:
-            widget.send({**content, "id": request_id})
-            if not wait(pending.event, timeout):
-                raise TimeoutError(f"no answer within {timeout:g} s: {NOT_DISPLAYED}")
+            # Resent every RESEND_S: a view that was still being rendered when the first request
+            # came (Run All: the display and export() in quick succession) missed it. The
+            # frontend answers each id once.
+            deadline = time.monotonic() + timeout
+            while True:
+                widget.send({**content, "id": request_id})
+                left = deadline - time.monotonic()
+                if wait(pending.event, max(0.0, min(RESEND_S, left))):
+                    break
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"no answer within {timeout:g} s: {NOT_DISPLAYED}")
         finally:
             with self._lock:
                 self._pending.pop(request_id, None)
