@@ -4,6 +4,7 @@
  * tooltip. User strings go in through textContent / option.text only.
  */
 import { context2d, html, svg } from "./dom";
+import { themeVar } from "./theme";
 
 export interface Card {
   root: HTMLDivElement;
@@ -89,14 +90,10 @@ export function showTooltip(card: Card, e: MouseEvent, lines: readonly string[])
   tooltip.style.top = `${Math.max(0, top)}px`;
 }
 
-/** A theme colour (CSS custom property on `el`), read at draw time; `fallback` when unset. */
+/** A theme colour (CSS custom property on `el`'s explorer), cached (js/theme.ts: never a
+ *  getComputedStyle per draw); `fallback` when unset. */
 export function cssVar(el: Element, name: string, fallback: string): string {
-  try {
-    const v = getComputedStyle(el).getPropertyValue(name).trim();
-    return v || fallback;
-  } catch {
-    return fallback;
-  }
+  return themeVar(el, name, fallback);
 }
 
 /** Whether a CSS colour is dark (for choosing a colour ramp's readable end on the theme). */

@@ -9,9 +9,13 @@
  * farther from the colour scale's midpoint) of its steps, read from a min/max pyramid
  * (js/pyramid.ts, js/raster.ts `rasterizeWindow`), and the legend says "min/max per px".
  *
- * Cheap on scrub: a timestep change only moves the cursor element (synchronously); the image
- * is redrawn in one animation frame when the window, order, sample, layer or quantity change
- * (and on a cursor move only in the "activation" sort mode, whose order depends on it).
+ * Cheap on scrub: a timestep change only moves the cursor element (synchronously, by
+ * transform); the image is redrawn at the end of the task that changed the window, order,
+ * sample, layer or quantity (Frame.soon: in that frame; on a cursor move only in the
+ * "activation" sort mode, whose order depends on it). With fewer pixel rows than units the
+ * units are folded into the rows once (FULL_ROWS_BUDGET): a zoom or pan then reads `rows`
+ * values per step, exact windows are a part of the rows' full image, and whole-bucket columns
+ * read the row-folded pyramid — the same pixels as rasterising the units.
  *
  * Pointer: click/drag scrubs; hover shows a tooltip and sets hoverUnit; Shift/Ctrl/⌘-click
  * toggles the unit in selectedUnits; Alt-drag on the plot or a drag in the time-axis band
@@ -23,12 +27,23 @@ import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "./codecs";
-import { context2d, html, quantityShort, svg } from "./dom";
+import { context2d, html, markMover, quantityShort, svg } from "./dom";
 import { clamp, heatmapPlotHeight, integerTicks, pxToIndex, pxToStep, stepToPx, type TimeWindow } from "./layout";
 import { rowsOf, SORT_LABELS, unitOrder } from "./ordering";
-import { minLevelFor, pyramidFor } from "./pyramid";
+import { minLevelFor, Pyramid, pyramidFor } from "./pyramid";
 import { createFrame, observeResize } from "./raf";
-import { imageColumnBounds, rasterizeWindow, valueAt, windowImageSize, type WindowImageSize } from "./raster";
+import {
+  colourRows,
+  composeColumns,
+  foldRows,
+  RowFolder,
+  imageColumnBounds,
+  pairColours,
+  rasterizeWindow,
+  valueAt,
+  windowImageSize,
+  type WindowImageSize,
+} from "./raster";
 import { colorScaleFor, formatValue, hasNonFinite, type ColorScale } from "./scales";
 import type { StateKey, Store, ViewState } from "./store";
 import { createLegend, LEGEND_WIDTH, type Legend } from "./views/legend";
@@ -108,6 +123,45 @@ const AGGREGATION_RULE =
  * heatmap (first to draw) is exact in every frame, the small multiples catch up.
  */
 export const FRAME_BUDGET_MS = 12;
+
+/**
+ * A panel folds its units into its pixel rows once (`foldRows`) for all steps when T × rows
+ * values fit in this many floats (4 MB per million), else for a chunk around the window that
+ * fits, and keeps the full-resolution image of them: a zoom or pan then rasterises `rows` values
+ * per step instead of U, and a window of exact columns (every step its own column) is just a
+ * part of that image, drawn without rasterising at all.
+ */
+export const FULL_ROWS_BUDGET = 4_000_000;
+/** Folded rows around the window (RowFolder) sit on multiples of this many steps. */
+const CHUNK_GRID = 1024;
+/** They serve windows of fewer than CHUNK_STEPS steps per column: columns read from the data
+ *  (longer ones are whole pyramid buckets, read from the row-folded pyramid, which is cheaper);
+ *  such columns hold ≤ CHUNK_STEPS steps, fewer than 2^CHUNK_LEVEL. */
+const CHUNK_STEPS = 8;
+const CHUNK_LEVEL = 5;
+/** Widest full-resolution image kept (browsers refuse wider canvases). */
+const MAX_FULL_WIDTH = 16_384;
+
+interface FullRows {
+  arr: DecodedArray;
+  sample: number;
+  order: Int32Array;
+  rows: number;
+  scale: ColorScale;
+  /** The steps [from, to) folded (all of them when they fit in the budget). */
+  from: number;
+  to: number;
+  /** (to − from, rows): see foldRows. */
+  folded: Float32Array;
+  /** The finest level of `pyramid` (built on first need). */
+  minLevel: number;
+  pyramid: () => Pyramid;
+  /** rows × T pixels (colourRows) as a canvas, and as colours (image layout). */
+  image: HTMLCanvasElement | null;
+  pixels: Uint32Array | null;
+  /** Colours of neighbouring pairs of steps (pairColours), made on first need. */
+  pairs: Uint32Array | null;
+}
 const MAX_DEFER = 4;
 /** This frame's raster time so far, and whether a panel that waited MAX_DEFER frames already
  *  took its turn (one per frame, so waiting panels never all land in the same frame). */
@@ -203,6 +257,10 @@ export function createHeatmapPanel(
   const offscreen = html("canvas");
   const offCtx = ctx ? context2d(offscreen) : null;
   let imageData: ImageData | null = null;
+  /** The panel's rows folded once (foldRows) and their full-resolution image, when small enough. */
+  let full: FullRows | null = null;
+  /** What `blit` draws: this part of this image shows the steps `imageWin`. */
+  let source: { image: CanvasImageSource; sx: number; sw: number; sh: number } | null = null;
 
   let plotWidth = plot.clientWidth; // then as the ResizeObserver reports it (see observeResize)
   let width = 0;
@@ -234,15 +292,13 @@ export function createHeatmapPanel(
   const win = (): TimeWindow => store.state.window;
 
   /** Cheap: runs synchronously on every timestep change. */
+  const mark = markMover(cursor);
   const placeCursor = (): void => {
     const t = store.state.timestep;
     const w = win();
     cursor.dataset.timestep = String(t);
     const inside = t >= w[0] && t < w[1] && width > 0;
-    cursor.style.left = `${M.left + stepToPx(t, w, width) - 1}px`;
-    cursor.style.top = `${M.top - 2}px`;
-    cursor.style.height = `${height + 2}px`;
-    cursor.style.visibility = inside ? "visible" : "hidden";
+    mark.place(M.left + stepToPx(t, w, width) - 1, M.top - 2, height + 2, inside);
   };
 
   const layout = (c: ReturnType<typeof current>): void => {
@@ -335,7 +391,7 @@ export function createHeatmapPanel(
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.imageSmoothingEnabled = false;
     ctx.clearRect(0, 0, cw, ch);
-    ctx.drawImage(offscreen, 0, 0, offscreen.width, offscreen.height, dx, 0, dw, ch);
+    if (source) ctx.drawImage(source.image, source.sx, 0, source.sw, source.sh, dx, 0, dw, ch);
     const len = c.layer.lengths[s.sample] ?? T;
     if (len < w[1]) {
       const x0 = Math.max(0, Math.round(((len - w[0]) / span) * cw));
@@ -344,26 +400,176 @@ export function createHeatmapPanel(
     }
   };
 
+  /**
+   * The folded rows of this (array, sample, order, rows, scale) over all steps, built on first
+   * use when they fit in FULL_ROWS_BUDGET (not in the "activation" order, which changes on every
+   * step; not when they would be the data itself).
+   */
+  const fullRows = (c: ReturnType<typeof current>): FullRows | null => {
+    const s = store.state;
+    const rows = size.height;
+    const U = c.layer.units;
+    if (s.sortMode === "activation") return null;
+    if (rows === U && order.every((u, r) => u === r)) return null; // the data itself: nothing to gain
+    const [a, b] = size.win;
+    const f = full;
+    if (
+      f &&
+      f.arr === c.arr &&
+      f.sample === s.sample &&
+      f.order === order &&
+      f.rows === rows &&
+      f.scale === c.scale &&
+      f.from <= a &&
+      b <= f.to
+    ) {
+      return f;
+    }
+    const from = 0;
+    const to = T;
+    if (T * rows > FULL_ROWS_BUDGET) return null;
+    full = null; // let the old one go before the new one is allocated
+    const [d0, d1] = c.scale.domain;
+    const folded = foldRows(c.arr.data, s.sample, T, U, order, rows, (d0 + d1) / 2, from, to);
+    const len = to - from;
+    // columns of up to 15 steps read the folded rows themselves; longer ones a pyramid of them
+    const minLevel = Math.max(minLevelFor(len, rows), 4);
+    let pyr: Pyramid | null = null;
+    full = {
+      arr: c.arr,
+      sample: s.sample,
+      order,
+      rows,
+      scale: c.scale,
+      from,
+      to,
+      folded,
+      minLevel,
+      pyramid: () => (pyr ??= new Pyramid(folded, 0, len, rows, minLevel)),
+      image: null,
+      pixels: null,
+      pairs: null,
+    };
+    return full;
+  };
+
+  /**
+   * For a sequence too long to fold at once: its rows folded around the window (RowFolder),
+   * while a column holds fewer steps than CHUNK_STEPS (longer ones read the row-folded pyramid
+   * instead) and three windows fit in FULL_ROWS_BUDGET. A pan then folds only the steps it
+   * brings into view, and the window is rasterised from `rows` values per step.
+   */
+  let folder: { arr: DecodedArray; sample: number; order: Int32Array; scale: ColorScale; rf: RowFolder } | null = null;
+  const chunkRows = (c: ReturnType<typeof current>): RowFolder | null => {
+    const s = store.state;
+    const rows = size.height;
+    const U = c.layer.units;
+    const [a, b] = size.win;
+    if (s.sortMode === "activation" || rows >= U || !size.aggregated || size.stepsPerColumn >= CHUNK_STEPS) return null;
+    if (3 * (b - a) * rows > FULL_ROWS_BUDGET) return null;
+    let f = folder;
+    if (!f || f.arr !== c.arr || f.sample !== s.sample || f.order !== order || f.scale !== c.scale || f.rf.rows !== rows) {
+      folder = null;
+      const [d0, d1] = c.scale.domain;
+      const capacity = Math.floor(FULL_ROWS_BUDGET / rows);
+      const rf = new RowFolder(c.arr.data, s.sample, T, U, order, rows, (d0 + d1) / 2, capacity, CHUNK_GRID);
+      f = folder = { arr: c.arr, sample: s.sample, order, scale: c.scale, rf };
+    }
+    return f.rf.cover(a, b) ? f.rf : null;
+  };
+
+  /** The unit pyramid folded into `rows` rows in the current order (Pyramid.foldRows), kept
+   *  while (array, sample, order, rows) stay the same. */
+  let rowsPyr: { arr: DecodedArray; sample: number; order: Int32Array; rows: number; pyr: Pyramid } | null = null;
+  const rowsPyramidFor = (arr: DecodedArray, sample: number, rows: number): Pyramid => {
+    const r = rowsPyr;
+    if (r && r.arr === arr && r.sample === sample && r.order === order && r.rows === rows) return r.pyr;
+    const pyr = pyramidFor(arr, sample).foldRows(order, rows);
+    rowsPyr = { arr, sample, order, rows, pyr };
+    return pyr;
+  };
+
   const drawImage = (c: ReturnType<typeof current>): void => {
     if (!ctx || !offCtx) return;
     const s = store.state;
     const w = win();
     const U = c.layer.units;
+    const f = fullRows(c);
+    const len = f ? f.to - f.from : 0;
+    // (made when a window needs it: exact columns, or columns of 1–2 steps)
+    if (f && len <= MAX_FULL_WIDTH && !f.image && size.stepsPerColumn < 2) {
+      // the full-resolution image (and its pixels), once per (rows, order, scale, chunk)
+      const img = html("canvas");
+      img.width = len;
+      img.height = f.rows;
+      const ic = context2d(img);
+      if (ic) {
+        const data = ic.createImageData(len, f.rows);
+        colourRows(data.data, f.folded, len, f.rows, c.scale);
+        ic.putImageData(data, 0, 0);
+        f.pixels = new Uint32Array(data.data.buffer, data.data.byteOffset, len * f.rows);
+      }
+      f.image = img;
+    }
+    if (f?.image && !size.aggregated) {
+      // exact columns: a part of the full-resolution image
+      source = { image: f.image, sx: w[0] - f.from, sw: w[1] - w[0], sh: f.rows };
+      imageWin = [w[0], w[1]];
+      blit(c);
+      return;
+    }
     if (offscreen.width !== size.width || offscreen.height !== size.height || !imageData) {
       offscreen.width = size.width;
       offscreen.height = size.height;
       imageData = offCtx.createImageData(size.width, size.height);
     }
     const arr = c.arr;
-    rasterizeWindow(
-      imageData.data,
-      { data: arr.data, sample: s.sample, nSteps: T, units: U, pyramid: () => pyramidFor(arr, s.sample) },
-      w,
-      size,
-      order,
-      c.scale,
-    );
+    const rf = f ? null : chunkRows(c);
+    // With folded rows around the window, it is drawn from them in their own steps (shifted by
+    // rf.base, a multiple of CHUNK_GRID: the same columns).
+    const shift = rf ? rf.base : 0;
+    const local: WindowImageSize = rf ? { ...size, win: [size.win[0] - shift, size.win[1] - shift] } : size;
+    const bounds = f?.pixels && size.bucketLevel < 0 && size.stepsPerColumn < 2 ? imageColumnBounds(local) : null;
+    // columns of 1–2 steps: copied from the per-step and per-pair colours, nothing recomputed
+    let composed = false;
+    if (f?.pixels && bounds) {
+      f.pairs ??= pairColours(f.folded, len, f.rows, c.scale);
+      composed = composeColumns(imageData.data, bounds, size.width, f.rows, len, f.pixels, f.pairs);
+    }
+    if (!composed) {
+      const chunk = rf;
+      rasterizeWindow(
+        imageData.data,
+        f
+          ? { data: f.folded, sample: 0, nSteps: len, units: f.rows, pyramid: f.pyramid, minLevel: f.minLevel }
+          : chunk
+            ? {
+                data: chunk.data,
+                sample: 0,
+                nSteps: chunk.capacity,
+                units: chunk.rows,
+                // every column is shorter than CHUNK_STEPS: read from the folded rows, never a pyramid
+                minLevel: CHUNK_LEVEL,
+                pyramid: () => {
+                  throw new Error("heatmap: a chunk of folded rows has no pyramid");
+                },
+              }
+            : {
+              data: arr.data,
+              sample: s.sample,
+              nSteps: T,
+              units: U,
+              pyramid: () => pyramidFor(arr, s.sample),
+              rowsPyramid: (rows) => rowsPyramidFor(arr, s.sample, rows),
+            },
+        [w[0] - shift, w[1] - shift],
+        local,
+        f || chunk ? null : order,
+        c.scale,
+      );
+    }
     offCtx.putImageData(imageData, 0, 0);
+    source = { image: offscreen, sx: 0, sw: offscreen.width, sh: offscreen.height };
     imageWin = size.win;
     blit(c);
   };
@@ -508,11 +714,11 @@ export function createHeatmapPanel(
   const unsubscribe = store.subscribe((s, changed) => {
     if (changed.has("timestep")) {
       placeCursor();
-      if (s.sortMode === "activation") frame.schedule(); // the order follows the cursor
+      if (s.sortMode === "activation") frame.soon(); // the order follows the cursor
     }
     for (const k of changed) {
       if (redrawOn.has(k)) {
-        frame.schedule();
+        frame.soon(); // in the frame of the change (a zoom: one rendering pass, not two)
         break;
       }
     }

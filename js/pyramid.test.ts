@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 
 import { bucketBounds, columnBounds, extremeOf, minLevelFor, Pyramid, pyramidFor } from "./pyramid";
-import { imageColumnBounds, rasterize, rasterizeWindow, windowImageSize, type WindowSource } from "./raster";
+import {
+  foldRows,
+  imageColumnBounds,
+  rasterize,
+  rasterizeWindow,
+  RowFolder,
+  windowImageSize,
+  type WindowSource,
+} from "./raster";
 import { LUT_SIZE, makeColorScale, NAN_RGB, type ColorScale } from "./scales";
 
 /** Deterministic PRNG (mulberry32). */
@@ -344,5 +352,42 @@ describe("window rasteriser", () => {
     expect(pixel(out3, T, 0, 1)).toEqual(rgba(diverging, unitValue(1))); // -0.75 vs 0.25
     expect(pixel(out3, T, 0, 2)).toEqual(rgba(diverging, unitValue(4))); // 0.75 vs -0.25
     expect(pixel(out3, T, 4, 1)).toEqual([...NAN_RGB, 255]); // unit 3 is NaN at t = 4
+  });
+});
+
+describe("RowFolder", () => {
+  it("keeps exactly foldRows' rows of every window it covers, while windows pan and zoom", () => {
+    const T = 20_000;
+    const U = 7;
+    const rows = 3;
+    const data = randomArray(1, T, U, 5, 3);
+    data[12_345 * U + 2] = NaN;
+    const order = Int32Array.from([3, 0, 6, 1, 5, 2, 4]);
+    const full = foldRows(data, 0, T, U, order, rows, 0);
+    const folder = new RowFolder(data, 0, T, U, order, rows, 0, 3 * 1500, 256);
+    let rng = 17;
+    const rand = (): number => {
+      rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0;
+      return rng / 2 ** 32;
+    };
+    let a = 9000;
+    let span = 1000;
+    for (let i = 0; i < 300; i++) {
+      const r = rand();
+      if (r < 0.6) a += Math.round((rand() - 0.5) * span * 0.6); // pan
+      else if (r < 0.8) span = Math.max(10, Math.round(span * 0.8)); // zoom in
+      else if (r < 0.97) span = Math.min(1500, Math.round(span * 1.25)); // zoom out
+      else a = Math.floor(rand() * T); // jump
+      a = Math.max(0, Math.min(T - span, a));
+      const b = a + span;
+      expect(folder.cover(a, b)).toBe(true);
+      expect(folder.from).toBeLessThanOrEqual(a);
+      expect(folder.to).toBeGreaterThanOrEqual(b);
+      expect(folder.base % 256).toBe(0);
+      const got = folder.data.subarray((a - folder.base) * rows, (b - folder.base) * rows);
+      const want = full.subarray(a * rows, b * rows);
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+    expect(folder.cover(0, 4400)).toBe(false); // more than fits
   });
 });

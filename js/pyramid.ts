@@ -45,28 +45,105 @@ export class Pyramid {
   /** lo[k − minLevel], hi[k − minLevel]: level k, (ceil(T / 2^k), U), bucket-major. */
   private readonly lo: Float32Array[] = [];
   private readonly hi: Float32Array[] = [];
-  /** The sample's (T, U) values: a view into the (B, T, U) array, not a copy. */
-  private readonly data: Float32Array;
+  /** The sample's (T, U) values: a view into the (B, T, U) array, not a copy; null for a
+   *  pyramid built from another's levels (`foldRows`), which has no steps to read. */
+  private readonly data: Float32Array | null;
 
   /**
    * @param data (B, T, U) C-order array
    * @param sample which sequence of the batch
+   * @param finest the finest stored level given directly (then `data` is not read: see foldRows)
    */
-  constructor(data: Float32Array, sample: number, nSteps: number, units: number, minLevel = DEFAULT_MIN_LEVEL) {
+  constructor(
+    data: Float32Array | null,
+    sample: number,
+    nSteps: number,
+    units: number,
+    minLevel = DEFAULT_MIN_LEVEL,
+    finest?: { lo: Float32Array; hi: Float32Array },
+  ) {
     if (!(nSteps >= 1) || !(units >= 1)) throw new Error(`pyramid: bad shape (${nSteps}, ${units})`);
     const start = sample * nSteps * units;
-    if (start < 0 || start + nSteps * units > data.length) {
+    if (data === null) this.data = null;
+    else if (start < 0 || start + nSteps * units > data.length) {
       throw new Error(`pyramid: sample ${sample} is outside the array`);
-    }
-    this.data = data.subarray(start, start + nSteps * units);
+    } else this.data = data.subarray(start, start + nSteps * units);
     this.nSteps = nSteps;
     this.units = units;
     this.maxLevel = Math.max(0, Math.ceil(Math.log2(nSteps)));
     this.minLevel = Math.max(1, Math.min(Math.floor(minLevel), this.maxLevel));
-    this.build();
+    this.build(finest);
   }
 
-  private build(): void {
+  /**
+   * This pyramid with its units folded into `rows` pixel rows: row p holds units
+   * order[⌊p·U/rows⌋ … ⌊(p+1)·U/rows⌋ − 1] (order null: natural), each bucket the min of their
+   * lows and the max of their highs (a poisoned unit poisons its row). It is built from the
+   * stored levels only (O(T/2^minLevel · U)) and has no steps of its own: ask it only for
+   * `aligned` ranges. A panel with fewer pixel rows than units then reads `rows` values per
+   * bucket instead of U.
+   */
+  foldRows(order: Int32Array | null, rows: number): Pyramid {
+    const U = this.units;
+    const L = this.lo[0];
+    const H = this.hi[0];
+    const n0 = L.length / U;
+    const flo = new Float32Array(n0 * rows);
+    const fhi = new Float32Array(n0 * rows);
+    const rowStart = new Int32Array(rows + 1);
+    for (let p = 0; p <= rows; p++) rowStart[p] = Math.floor((p * U) / rows);
+    const unit = new Int32Array(U);
+    for (let r = 0; r < U; r++) unit[r] = order ? order[r] : r;
+    for (let b = 0; b < n0; b++) {
+      const o = b * U;
+      for (let p = 0; p < rows; p++) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let r = rowStart[p]; r < rowStart[p + 1]; r++) {
+          const x = L[o + unit[r]];
+          if (x < lo) lo = x;
+          const y = H[o + unit[r]];
+          if (y > hi) hi = y;
+        }
+        flo[b * rows + p] = lo;
+        fhi[b * rows + p] = hi;
+      }
+    }
+    return new Pyramid(null, 0, this.nSteps, rows, this.minLevel, { lo: flo, hi: fhi });
+  }
+
+  /**
+   * When [t0, t1) is exactly 1 or 2 whole buckets of one stored level (the last bucket of a
+   * level ends at T), that level's lows and highs and where the buckets are: units of bucket
+   * `i` at [i·U, (i + 1)·U). Null otherwise. (A column of columnBounds is, but for the window's
+   * ends: its extremes are then two reads per unit, no walk over the levels.)
+   */
+  alignedBuckets(t0: number, t1: number): { lo: Float32Array; hi: Float32Array; i: number; n: number } | null {
+    const len = t1 - t0;
+    if (!(len > 0) || t0 < 0 || t1 > this.nSteps) return null;
+    const top = Math.floor(Math.log2(len));
+    for (let k = Math.min(this.maxLevel, top + 1); k >= Math.max(this.minLevel, top - 1); k--) {
+      const size = 2 ** k;
+      if (t0 % size !== 0) continue;
+      const i = t0 / size;
+      const end1 = Math.min(this.nSteps, t0 + size);
+      const level = k - this.minLevel;
+      if (t1 === end1) return { lo: this.lo[level], hi: this.hi[level], i, n: 1 };
+      if (end1 < this.nSteps && t1 === Math.min(this.nSteps, t0 + 2 * size)) {
+        return { lo: this.lo[level], hi: this.hi[level], i, n: 2 };
+      }
+    }
+    return null;
+  }
+
+  /** Whether [t0, t1) is answered from stored buckets alone (no step read): both ends on the
+   *  finest stored grid (or the end at T) and at least one bucket long. */
+  aligned(t0: number, t1: number): boolean {
+    const mask = (1 << this.minLevel) - 1;
+    return (t0 & mask) === 0 && ((t1 & mask) === 0 || t1 === this.nSteps) && t1 - t0 > mask;
+  }
+
+  private build(finest?: { lo: Float32Array; hi: Float32Array }): void {
     const T = this.nSteps;
     const U = this.units;
     const d = this.data;
@@ -74,9 +151,9 @@ export class Pyramid {
     const k0 = this.minLevel;
     const size = 1 << k0;
     const n0 = Math.ceil(T / size);
-    let lo = new Float32Array(n0 * U).fill(Infinity);
-    let hi = new Float32Array(n0 * U).fill(-Infinity);
-    for (let t = 0; t < T; t++) {
+    let lo = finest ? finest.lo : new Float32Array(n0 * U).fill(Infinity);
+    let hi = finest ? finest.hi : new Float32Array(n0 * U).fill(-Infinity);
+    if (!finest && d) for (let t = 0; t < T; t++) {
       const b = (t >> k0) * U;
       const row = t * U;
       for (let u = 0; u < U; u++) {
@@ -188,6 +265,8 @@ export class Pyramid {
   private steps(t0: number, t1: number, lo: Float64Array | Float32Array, hi: Float64Array | Float32Array): void {
     const U = this.units;
     const d = this.data;
+    if (t1 <= t0) return;
+    if (!d) throw new Error("pyramid: a folded pyramid has no steps to read (ask aligned ranges)");
     for (let t = t0; t < t1; t++) {
       const row = t * U;
       for (let u = 0; u < U; u++) {

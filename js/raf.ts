@@ -4,6 +4,14 @@
  */
 export interface Frame {
   schedule(): void;
+  /**
+   * Draw at the end of the current task (a microtask), in the same frame as the change that
+   * asked for it, instead of one frame later: for the light per-step redraws (a cursor move
+   * from a key, the slider, play, Python), so a step costs one frame, not two. Several calls in
+   * one task draw once. The animation frame stays scheduled as a fallback (and for
+   * environments whose microtasks the caller does not run, such as fake timers in tests).
+   */
+  soon(): void;
   /** Run a pending draw now (tests, teardown-free synchronous redraws). */
   flush(): void;
   cancel(): void;
@@ -18,11 +26,17 @@ const caf: (id: number) => void =
     ? (id) => cancelAnimationFrame(id)
     : (id) => clearTimeout(id as unknown as ReturnType<typeof setTimeout>);
 
+const microtask: (cb: () => void) => void =
+  typeof queueMicrotask === "function" ? queueMicrotask : (cb) => void Promise.resolve().then(cb);
+
 export function createFrame(draw: () => void, onError: (err: unknown) => void): Frame {
   let id: number | null = null;
+  let micro = false;
   let dead = false;
   const run = (): void => {
+    if (id !== null) caf(id);
     id = null;
+    micro = false;
     if (dead) return;
     try {
       draw();
@@ -30,20 +44,29 @@ export function createFrame(draw: () => void, onError: (err: unknown) => void): 
       onError(err);
     }
   };
+  const runMicro = (): void => {
+    if (micro) run(); // not drawn by the animation frame meanwhile
+  };
   return {
     schedule() {
       if (id === null && !dead) id = raf(run);
     },
-    flush() {
-      if (id !== null) {
-        caf(id);
-        run();
+    soon() {
+      if (dead) return;
+      if (id === null) id = raf(run);
+      if (!micro) {
+        micro = true;
+        microtask(runMicro);
       }
+    },
+    flush() {
+      if (id !== null || micro) run();
     },
     cancel() {
       dead = true;
       if (id !== null) caf(id);
       id = null;
+      micro = false;
     },
   };
 }

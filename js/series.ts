@@ -10,7 +10,7 @@
  * per pixel; column i covers steps [start[i], start[i+1]) and sits at the centre of those steps.
  * With fewer steps than pixels every step is its own column (lo = hi = the value).
  */
-import { envelope, type Envelope } from "./lod";
+import { envelope, seriesLod, type Envelope, type SeriesLod } from "./lod";
 import type { TimeWindow } from "./layout";
 
 // ---- per-step statistics across units ---------------------------------------------------------
@@ -286,13 +286,49 @@ export function paddedDomain(extent: [number, number] | null, fallback: [number,
  * `nSteps` and every step its own column, one step on each side of the window is included
  * (drawn outside the plot and clipped by it), so a zoomed line runs to the plot's edges.
  */
-export function columns(get: (t: number) => number, win: TimeWindow, widthPx: number, nSteps?: number): Envelope {
+export function columns(
+  get: ((t: number) => number) | SeriesLod,
+  win: TimeWindow,
+  widthPx: number,
+  nSteps?: number,
+): Envelope {
+  const env = (w: TimeWindow, n: number): Envelope =>
+    typeof get === "function" ? envelope(get, w, n) : get.envelope(w, n);
   const cols = Math.max(1, Math.floor(widthPx));
   if (nSteps !== undefined && win[1] - win[0] <= cols) {
     const w: [number, number] = [Math.max(0, win[0] - 1), Math.min(nSteps, win[1] + 1)];
-    return envelope(get, w, w[1] - w[0]);
+    return env(w, w[1] - w[0]);
   }
-  return envelope(get, win, cols);
+  return env(win, cols);
+}
+
+/**
+ * The SeriesLod (js/lod.ts: min/max pyramid, flagged steps) of sample `b` of a (B, T) array,
+ * or of a per-step series derived from it (`map`, named by `key`), built on first use: long
+ * sequences then redraw in O(columns · log T) instead of O(T) per series. `flag` marks steps
+ * (by their raw value) for markColumns; default: none.
+ */
+export function sampleLod(
+  data: Float32Array,
+  T: number,
+  b: number,
+  key = "",
+  map: ((v: number) => number) | null = null,
+  flag: ((v: number) => boolean) | null = null,
+  stride = 1,
+  offset = 0,
+): SeriesLod {
+  return seriesLod(data, `${b}\u0000${stride}:${offset}\u0000${key}`, () => {
+    const values = new Float32Array(T);
+    const flagged = flag ? new Uint8Array(T) : null;
+    const base = b * T * stride + offset;
+    for (let t = 0; t < T; t++) {
+      const v = data[base + t * stride];
+      values[t] = map ? map(v) : v;
+      if (flagged && flag?.(v)) flagged[t] = 1;
+    }
+    return { values, flagged };
+  });
 }
 
 /** Per column of `env`, 1 when `isBad(t)` for any of its steps. */
@@ -390,7 +426,124 @@ export function traceEnvelope(ctx: Ctx, env: Envelope, g: XGeom, y: (v: number) 
   return runs;
 }
 
-/** Stroke one envelope in `color`. */
+// ---- dense envelopes: one rectangle per pixel column ----------------------------------------
+
+/**
+ * Columns at most this many px apart are drawn as one rectangle each instead of one path
+ * through them all: at ~1 px per column the picture is the same, and a software rasteriser
+ * fills a thousand small rectangles in a fraction of the time it takes to stroke (or fill) an
+ * anti-aliased zigzag of two thousand vertices whose edges cross every scanline.
+ */
+export const DENSE_PX = 1.5;
+
+/** Whether `env` is drawn column by column (see DENSE_PX). */
+export function isDense(env: Envelope, g: XGeom): boolean {
+  return env.n > 1 && g.width / env.n <= DENSE_PX;
+}
+
+/** Left and right px of column i's steps, rounded to whole px: adjacent columns share their
+ *  edge (a partition of the plot: translucent fills never overlap or leave seams). */
+function columnEdges(env: Envelope, i: number, g: XGeom): [number, number] {
+  const a = Math.round(g.x(env.start[i]) - g.step / 2);
+  const b = Math.round(g.x(env.start[i + 1] - 1) + g.step / 2);
+  return [a, b];
+}
+
+/**
+ * Whole-pixel rectangles filled as horizontal runs: a rectangle with the same top and bottom as
+ * the previous one, touching or overlapping it, extends it instead of being drawn on its own
+ * (the same pixels: flat stretches of a line cost one fill, not one per column).
+ */
+function rectRuns(ctx: Ctx): { add(x0: number, x1: number, y0: number, y1: number): void; flush(): void } {
+  let rx0 = 0;
+  let rx1 = 0;
+  let ry0 = 0;
+  let ry1 = 0;
+  let open = false;
+  const flush = (): void => {
+    if (open) ctx.fillRect(rx0, ry0, rx1 - rx0, ry1 - ry0);
+    open = false;
+  };
+  return {
+    add(x0, x1, y0, y1) {
+      if (open && y0 === ry0 && y1 === ry1 && x0 <= rx1 && x1 >= rx0) {
+        if (x1 > rx1) rx1 = x1;
+        if (x0 < rx0) rx0 = x0;
+        return;
+      }
+      flush();
+      rx0 = x0;
+      rx1 = x1;
+      ry0 = y0;
+      ry1 = y1;
+      open = true;
+    },
+    flush,
+  };
+}
+
+/** Whether x lies on a dash of the pattern `dash` (on/off lengths in px, along x). */
+function onDash(x: number, dash: readonly number[], period: number): boolean {
+  let p = ((x % period) + period) % period;
+  for (let k = 0; k < dash.length; k++) {
+    if (p < dash[k]) return k % 2 === 0;
+    p -= dash[k];
+  }
+  return false;
+}
+
+/**
+ * The dense form of `strokeEnvelope` (solid lines): per column a `width`-wide rectangle over the
+ * column's min → max and the step from the previous column's end (the polyline's vertical and
+ * diagonal strokes), gaps at NaN columns; a dash pattern skips columns along x (fillStyle as
+ * set). Returns the rectangles drawn.
+ */
+export function fillEnvelopeColumns(
+  ctx: Ctx,
+  env: Envelope,
+  g: XGeom,
+  y: (v: number) => number,
+  width: number,
+  dash: readonly number[] = [],
+): number {
+  const half = width / 2;
+  const period = dash.reduce((a, b) => a + b, 0);
+  let prev = NaN;
+  let prevRight = 0; // right edge of the previous column's rectangle (when connected)
+  let n = 0;
+  const runs = rectRuns(ctx);
+  for (let i = 0; i < env.n; i++) {
+    const y0 = y(env.lo[i]);
+    const y1 = y(env.hi[i]);
+    if (y0 - y0 !== 0 || y1 - y1 !== 0) {
+      prev = NaN;
+      continue;
+    }
+    const x = columnX(env, i, g);
+    let top = y0 < y1 ? y0 : y1;
+    let bottom = y0 < y1 ? y1 : y0;
+    const connected = prev - prev === 0;
+    if (connected) {
+      if (prev < top) top = prev;
+      if (prev > bottom) bottom = prev;
+    }
+    prev = y1;
+    // whole pixels: aligned rectangles need no anti-aliasing, and equal neighbours merge; a
+    // column reaches back to its connected neighbour (no gap where columns are > 1 px apart)
+    let x0 = Math.round(x - half);
+    const x1 = Math.max(x0 + 1, Math.round(x + half));
+    if (connected && prevRight < x0) x0 = prevRight;
+    prevRight = x1;
+    if (period > 0 && !onDash(x, dash, period)) continue;
+    const y0r = Math.round(top - half);
+    runs.add(x0, x1, y0r, Math.max(y0r + 1, Math.round(bottom + half)));
+    n++;
+  }
+  runs.flush();
+  return n;
+}
+
+/** Stroke one envelope in `color` (column by column when dense, see DENSE_PX). */
 export function strokeEnvelope(
   ctx: Ctx,
   env: Envelope,
@@ -400,11 +553,19 @@ export function strokeEnvelope(
   width = 1.5,
   dash: number[] = [],
 ): void {
+  const dense = isDense(env, g);
+  if (dense && dash.length === 0) {
+    ctx.fillStyle = color;
+    fillEnvelopeColumns(ctx, env, g, y, width);
+    return;
+  }
   ctx.beginPath();
   traceEnvelope(ctx, env, g, y);
   ctx.strokeStyle = color;
   ctx.lineWidth = width;
-  ctx.lineJoin = "round";
+  // a dashed line stays a path (dashes follow its length); at pixel density bevel joins look
+  // the same as round ones and cost far less to rasterise
+  ctx.lineJoin = dense ? "bevel" : "round";
   ctx.setLineDash(dash);
   ctx.stroke();
   ctx.setLineDash([]);
@@ -426,9 +587,25 @@ export function fillBand(
   ctx.save();
   ctx.fillStyle = color;
   ctx.globalAlpha = alpha;
+  const n = Math.min(lower.n, upper.n);
+  if (isDense(upper, g)) {
+    // one whole-pixel rectangle per column, edge to edge (see DENSE_PX), equal neighbours merged
+    const runs = rectRuns(ctx);
+    for (let k = 0; k < n; k++) {
+      const a = y(lower.lo[k]);
+      const b = y(upper.hi[k]);
+      if (a - a !== 0 || b - b !== 0) continue;
+      const [x0, x1] = columnEdges(upper, k, g);
+      const y0 = Math.round(Math.min(a, b));
+      const y1 = Math.round(Math.max(a, b));
+      if (x1 > x0 && y1 > y0) runs.add(x0, x1, y0, y1);
+    }
+    runs.flush();
+    ctx.restore();
+    return;
+  }
   const d = Math.min(2, g.step / 2);
   let i = 0;
-  const n = Math.min(lower.n, upper.n);
   const ok = (k: number): boolean => {
     const a = y(lower.lo[k]);
     const b = y(upper.hi[k]);
@@ -462,6 +639,28 @@ export function fillBand(
 /** Fill between an envelope's top (hi) and y(0), with gaps at NaN columns (fillStyle as set). */
 export function fillUnder(ctx: Ctx, env: Envelope, g: XGeom, y: (v: number) => number): number {
   const y0 = y(0);
+  if (isDense(env, g)) {
+    // one whole-pixel rectangle per column, edge to edge (see DENSE_PX), equal neighbours
+    // merged; returns the runs of finite columns, as below
+    let runs = 0;
+    let open = false;
+    const rects = rectRuns(ctx);
+    const base = Math.round(y0);
+    for (let i = 0; i < env.n; i++) {
+      const yv = y(env.hi[i]);
+      if (yv - yv !== 0) {
+        open = false;
+        continue;
+      }
+      if (!open) runs++;
+      open = true;
+      const [x0, x1] = columnEdges(env, i, g);
+      const yr = Math.round(yv);
+      if (x1 > x0 && yr !== base) rects.add(x0, x1, Math.min(yr, base), Math.max(yr, base));
+    }
+    rects.flush();
+    return runs;
+  }
   const d = Math.min(2, g.step / 2);
   let open = false;
   let lastX = 0;
@@ -544,12 +743,6 @@ export const SERIES_COLORS = [
   "#bab0ac",
 ] as const;
 
-/** A CSS custom property of `el` (resolved), or `fallback`. */
-export function cssVar(el: Element, name: string, fallback: string): string {
-  try {
-    const v = getComputedStyle(el).getPropertyValue(name).trim();
-    return v || fallback;
-  } catch {
-    return fallback;
-  }
-}
+/** A theme colour: CSS custom property `name` of `el`'s explorer (cached, js/theme.ts), or
+ *  `fallback`. */
+export { themeVar as cssVar } from "./theme";

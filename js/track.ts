@@ -10,11 +10,13 @@ import { axisBottom } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
+import { batchRects } from "./batch";
 import type { DecodedPayload } from "./codecs";
-import { context2d, html, svg } from "./dom";
+import { context2d, html, markMover, svg } from "./dom";
 import { pxToStep, stepToPx, type TimeWindow } from "./layout";
 import { createFrame, observeResize } from "./raf";
 import type { StateKey, Store } from "./store";
+import { onThemeChange } from "./theme";
 import { LEGEND_WIDTH } from "./views/legend";
 import { attachTimeNavigation, windowTicks } from "./zoom";
 
@@ -95,15 +97,14 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     return { width, height, win, step: width / span, x: (t) => stepToPx(t, win, width) };
   };
 
+  const mark = markMover(cursor);
+  /** Cheap: runs synchronously on every timestep change (a transform, no layout). */
   const placeCursor = (): void => {
     const g = geometry();
     const t = store.state.timestep;
     cursor.dataset.timestep = String(t);
     const inside = t >= g.win[0] && t < g.win[1] && g.width > 0;
-    cursor.style.visibility = inside ? "visible" : "hidden";
-    cursor.style.left = `${M.left + g.x(t) - 1}px`;
-    cursor.style.top = `${M.top}px`;
-    cursor.style.height = `${g.height}px`;
+    mark.place(M.left + g.x(t) - 1, M.top, g.height, inside);
   };
 
   const draw = (): void => {
@@ -132,7 +133,13 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, g.width, g.height);
     }
-    spec.draw(ctx, g);
+    // opaque rectangles (dense lines, marks) go onto the canvas in bulk (js/batch.ts)
+    const batch = ctx ? batchRects(ctx, dpr) : null;
+    try {
+      spec.draw(batch ? batch.ctx : ctx, g);
+    } finally {
+      batch?.finish();
+    }
     placeCursor();
   };
   const frame = createFrame(draw, (e) => store.reportError(e));
@@ -142,7 +149,7 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     if (changed.has("timestep")) placeCursor();
     for (const k of changed) {
       if (redrawKeys.has(k)) {
-        frame.schedule();
+        frame.soon(); // in the frame of the change (a zoom: one rendering pass, not two)
         break;
       }
     }
@@ -185,6 +192,7 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     plotWidth = w;
     frame.schedule();
   });
+  const stopTheme = onThemeChange(root, () => frame.schedule());
   draw();
 
   return {
@@ -199,6 +207,7 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     destroy() {
       frame.cancel();
       stopResize();
+      stopTheme();
       stopNav();
       unsubscribe();
       plot.removeEventListener("pointerdown", onDown);

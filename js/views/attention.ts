@@ -33,11 +33,12 @@ import {
 } from "../attention-grid";
 import { cardSelect, createCard, cssVar, showTooltip, sizeCanvas } from "../card";
 import type { DecodedAttention, DecodedPayload } from "../codecs";
-import { context2d, html, svg, uniqueId } from "../dom";
+import { context2d, html, setText, svg, uniqueId } from "../dom";
 import { integerTicks, pxToIndex } from "../layout";
 import { createFrame, observeResize } from "../raf";
 import { formatValue, hasNonFinite, makeColorScale, NAN_COLOR, sequentialInterpolator, type ColorScale } from "../scales";
 import type { StateKey, Store } from "../store";
+import { onThemeChange } from "../theme";
 
 /** Margins of the heatmap inside the plot box (CSS px). */
 export const ATTENTION_MARGIN = { top: 16, right: 58, left: 50, bottom: 8 } as const;
@@ -309,7 +310,7 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     const sample = payload.nSamples > 1 ? ` · sample ${store.state.sample}` : "";
     const heads = a.heads > 1 ? ` · ${head === "mean" ? `mean of ${a.heads} heads` : `head ${head}`}` : "";
     const kind = a.kind && !a.name.toLowerCase().includes(a.kind.toLowerCase()) ? ` (${a.kind})` : "";
-    card.title.textContent = `attention · ${a.name}${kind}${heads}${sample}`;
+    setText(card.title, `attention · ${a.name}${kind}${heads}${sample}`);
     const t = store.state.timestep;
     const row = cursorRow(a.tq, t);
     const dims = `${a.tq} queries × ${a.tk} keys`;
@@ -319,7 +320,7 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
       const own = `query axis has its own ${a.tq} steps${a.querySource ? ` (${a.querySource})` : ""}`;
       cursor = row === null ? `${own}; cursor t = ${t} is past it` : `${own}; cursor t drives row ${t}`;
     }
-    card.subtitle.textContent = `${dims} · ${cursor}`;
+    setText(card.subtitle, `${dims} · ${cursor}`);
   };
 
   /** Cheap: runs synchronously on every timestep change. */
@@ -386,8 +387,10 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
   const drawRow = (a: DecodedAttention, mat: Matrix): void => {
     const row = cursorRow(a.tq, store.state.timestep);
     const t = store.state.timestep;
-    chartLabel.textContent =
-      row === null ? "no query row at the cursor" : `weights of query ${t} over the keys (what it looks at now)`;
+    setText(
+      chartLabel,
+      row === null ? "no query row at the cursor" : `weights of query ${t} over the keys (what it looks at now)`,
+    );
     chartLabel.setAttribute("x", String(M.left));
     chartLabel.setAttribute("y", String(geom.chartTop - 4));
     const vals = row === null ? null : matrixRow(mat.m, a.tk, row);
@@ -418,6 +421,36 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     const bw = geom.width / cols;
     const gap = bw >= 5 ? 1 : 0;
     const yOf = (v: number): number => ROW_CHART_H - 1 - (Math.max(0, Math.min(scaleTop, v)) / scaleTop) * (ROW_CHART_H - 2);
+    if (bw < 3) {
+      // a bar per pixel or two: whole-pixel rectangles (bars edge to edge, the step line as 1-px
+      // tops and risers) instead of hundreds of anti-aliased edges, redrawn on every step
+      const H = ROW_CHART_H;
+      const xs = (j: number): number => Math.round(j * bw);
+      rowCtx.fillStyle = accent;
+      rowCtx.globalAlpha = 0.45;
+      for (let j = 0; j < cols; j++) {
+        const v = pooled[j];
+        if (v - v !== 0) continue;
+        const y = Math.round(yOf(v));
+        if (xs(j + 1) > xs(j) && y < H - 1) rowCtx.fillRect(xs(j), y, xs(j + 1) - xs(j), H - 1 - y);
+      }
+      rowCtx.globalAlpha = 1;
+      rowCtx.fillStyle = NAN_COLOR;
+      for (let j = 0; j < cols; j++) {
+        if (pooled[j] - pooled[j] !== 0) rowCtx.fillRect(xs(j), 0, Math.max(1, xs(j + 1) - xs(j)), H);
+      }
+      rowCtx.fillStyle = accent;
+      let prev = -1;
+      for (let j = 0; j < cols; j++) {
+        const v = pooled[j];
+        const ly = Math.min(H - 1, Math.round((v - v !== 0 ? H - 1 : yOf(v)) - 0.5));
+        const x0 = xs(j);
+        rowCtx.fillRect(x0, ly, Math.max(1, xs(j + 1) - x0), 1);
+        if (prev >= 0 && prev !== ly) rowCtx.fillRect(x0, Math.min(prev, ly), 1, Math.abs(prev - ly) + 1);
+        prev = ly;
+      }
+      return;
+    }
     rowCtx.fillStyle = accent;
     rowCtx.globalAlpha = 0.45;
     for (let j = 0; j < cols; j++) {
@@ -473,7 +506,8 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
       placeRow();
       dirtyRow = true;
     }
-    if (dirtyLayout || dirtyImage || dirtyRow) frame.schedule();
+    if (dirtyLayout || dirtyImage) frame.schedule();
+    else if (dirtyRow) frame.soon(); // a step redraws only the row chart: in this frame
   };
   const unsubscribe = store.subscribe(onStore);
 
@@ -548,12 +582,17 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     dirtyLayout = true;
     frame.schedule();
   });
+  const stopTheme = onThemeChange(root, () => {
+    dirtyRow = true;
+    frame.schedule();
+  });
   plotWidth = plot.clientWidth;
   draw();
 
   return () => {
     frame.cancel();
     stopResize();
+    stopTheme();
     unsubscribe();
     layerSelect?.destroy();
     headSelect?.destroy();

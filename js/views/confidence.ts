@@ -13,15 +13,15 @@ import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import type { DecodedPayload } from "../codecs";
-import { html, svg } from "../dom";
-import type { Envelope } from "../lod";
+import { html, setText, svg } from "../dom";
+import { stepFlags, type Envelope } from "../lod";
 import {
   columns,
   envelopeExtent,
-  flagColumns,
   markColumns,
   NAN_COLOR,
   paddedDomain,
+  sampleLod,
   SERIES_COLORS,
   shadePadding,
   spanPx,
@@ -79,11 +79,15 @@ export function createConfidence(container: HTMLElement, store: Store, payload: 
     const key = `${s.sample}\u0000${geom.win[0]}:${geom.win[1]}\u0000${Math.floor(geom.width)}`;
     if (key !== cacheKey || !env) {
       cacheKey = key;
-      env = columns((t) => conf[off + t], geom.win, geom.width, T);
+      // min/max pyramids and flag counts, once per sample: O(columns · log T) per redraw
+      const lod = sampleLod(conf, T, s.sample, "", null, (v) => !Number.isFinite(v));
+      env = columns(lod, geom.win, geom.width, T);
       const mis = p.mispredicted;
-      wrong = mis ? flagColumns(env, (t) => mis[off + t] === 1) : null;
-      const bad = flagColumns(env, (t) => !Number.isFinite(conf[off + t]));
-      badCols = bad.some((b) => b === 1) ? bad : null;
+      const misFlags = mis
+        ? stepFlags(mis, `${s.sample}`, () => mis.subarray(off, off + T).map((v) => (v === 1 ? 1 : 0)))
+        : null;
+      wrong = misFlags ? misFlags.flags(env) : null;
+      badCols = lod.bad ? lod.bad.flags(env) : null;
     }
     const plotTop = 5; // room for the mispredicted ticks
     const plotBottom = geom.height - (p.predicted ? STRIP + 2 : 0);
@@ -151,12 +155,12 @@ export function createConfidence(container: HTMLElement, store: Store, payload: 
     if (p.predicted) {
       const k = p.predicted[i];
       const wrong = p.mispredicted?.[i] === 1 ? " ✗" : "";
-      cls.textContent = `class ${Number.isFinite(k) ? k : "?"}${wrong}${padded ? " (pad)" : ""}`;
+      setText(cls, `class ${Number.isFinite(k) ? k : "?"}${wrong}${padded ? " (pad)" : ""}`);
       cls.classList.toggle("wrong", p.mispredicted?.[i] === 1);
     } else {
-      cls.textContent = padded ? "(padding)" : "";
+      setText(cls, padded ? "(padding)" : "");
     }
-    cls.hidden = cls.textContent === "";
+    if (cls.hidden !== (cls.textContent === "")) cls.hidden = cls.textContent === "";
   };
   updateCursor();
   refresh = updateCursor;

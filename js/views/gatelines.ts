@@ -17,15 +17,14 @@ import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, svg } from "../dom";
-import type { Envelope } from "../lod";
+import { context2d, html, setText, svg } from "../dom";
+import { seriesLod, type Envelope } from "../lod";
 import { colorScaleFor, formatValue } from "../scales";
 import {
   cachedStepStats,
   columns,
   cssVar,
   fillBand,
-  flagColumns,
   markColumns,
   NAN_COLOR,
   SERIES_COLORS,
@@ -133,6 +132,8 @@ export function createReadout(track: Track): Readout {
   track.svg.append(text);
   let names = "";
   let values: SVGTSpanElement[] = [];
+  let drawnX = "";
+  let drawnVis = "";
   const GAP = 9;
   return {
     set(parts) {
@@ -153,17 +154,19 @@ export function createReadout(track: Track): Readout {
         });
       }
       parts.forEach((p, i) => {
-        values[i].textContent = p.value;
+        setText(values[i], p.value);
       });
       const g = track.geom();
-      text.setAttribute("x", String(TRACK_MARGIN.left + g.width));
+      const x = String(TRACK_MARGIN.left + g.width);
+      if (x !== drawnX) text.setAttribute("x", (drawnX = x));
       const font = "11px sans-serif";
       let w = 0;
       parts.forEach((p, i) => {
         w += (i ? GAP : 0) + (p.name ? textWidth(p.name, `600 ${font}`) + 3 : 0) + textWidth(p.value, font);
       });
       const fits = textWidth(track.title.textContent ?? "", `600 ${font}`) + w + 16 <= g.width;
-      text.setAttribute("visibility", fits ? "visible" : "hidden");
+      const vis = fits ? "visible" : "hidden";
+      if (vis !== drawnVis) text.setAttribute("visibility", (drawnVis = vis));
     },
   };
 }
@@ -366,12 +369,14 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
       cols = new Map();
       for (const g of gates) {
         const st: StepStats = cachedStepStats(g.array.data, T, U, s.sample);
-        const mean = columns((t) => st.mean[t], geom.win, geom.width, T);
+        // min/max pyramids of the per-step stats, once: O(columns · log T) per redraw
+        const meanLod = seriesLod(st.mean, "", () => ({ values: st.mean, flagged: st.bad }));
+        const mean = columns(meanLod, geom.win, geom.width, T);
         cols.set(g.name, {
           mean,
-          lo: columns((t) => st.lo[t], geom.win, geom.width, T),
-          hi: columns((t) => st.hi[t], geom.win, geom.width, T),
-          bad: st.anyBad ? flagColumns(mean, (t) => st.bad[t] === 1) : null,
+          lo: columns(seriesLod(st.lo, "", () => ({ values: st.lo })), geom.win, geom.width, T),
+          hi: columns(seriesLod(st.hi, "", () => ({ values: st.hi })), geom.win, geom.width, T),
+          bad: meanLod.bad ? meanLod.bad.flags(mean) : null,
         });
       }
     }

@@ -16,10 +16,10 @@ import type { Envelope } from "../lod";
 import {
   columns,
   envelopeExtent,
-  flagColumns,
   logDomain,
   markColumns,
   NAN_COLOR,
+  sampleLod,
   shadePadding,
   strokeEnvelope,
 } from "../series";
@@ -139,11 +139,10 @@ export function createGradients(container: HTMLElement, store: Store, payload: D
       cols = new Map();
       for (const sr of series) {
         const d = sr.array.data;
-        const off = s.sample * T;
-        const env = columns((t) => logValue(d[off + t]), geom.win, geom.width, T);
         // NaN / ±Inf norms (exploding gradients) are marked; zeros are just gaps
-        const bad = flagColumns(env, (t) => Number.isNaN(d[off + t]) || Math.abs(d[off + t]) === Infinity);
-        cols.set(sr.key, { env, bad: bad.some((b) => b === 1) ? bad : null });
+        const lod = sampleLod(d, T, s.sample, "log", logValue, (v) => !Number.isFinite(v));
+        const env = columns(lod, geom.win, geom.width, T);
+        cols.set(sr.key, { env, bad: lod.bad ? lod.bad.flags(env) : null });
       }
     }
     const visible = series.filter((sr) => !hidden.has(sr.key));

@@ -19,7 +19,7 @@ import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import type { DecodedPayload } from "../codecs";
-import { html, svg } from "../dom";
+import { context2d, html, setText, svg } from "../dom";
 import type { Envelope } from "../lod";
 import {
   clipChars,
@@ -27,10 +27,10 @@ import {
   cssVar,
   displayToken,
   envelopeExtent,
-  flagColumns,
   markColumns,
   NAN_COLOR,
   paddedDomain,
+  sampleLod,
   shadePadding,
   spanPx,
   strokeEnvelope,
@@ -112,19 +112,38 @@ export function createInputTrack(container: HTMLElement, store: Store, payload: 
   let lineCols: Array<{ env: Envelope; bad: Uint8Array | null }> = [];
   let salCols: Envelope | null = null;
 
+  /** The shade as one row of pixels (one per CSS px), stretched over the track's height: one
+   *  draw instead of a rectangle (and a colour) per column. */
+  const strip = html("canvas");
+  const stripCtx = context2d(strip);
+  const [sr, sg, sb] = SALIENCY_RGB.split(",").map((v) => Number(v));
   const drawSaliency = (ctx: CanvasRenderingContext2D, geom: TrackGeom, b: number): void => {
-    if (!saliency || !salCols) return;
+    if (!saliency || !salCols || !stripCtx) return;
     const m = saliencyMax(b);
     if (!(m > 0)) return;
+    const W = Math.max(1, Math.ceil(geom.width));
+    if (strip.width !== W) strip.width = W;
+    strip.height = 1;
+    const img = stripCtx.createImageData(W, 1);
+    const px = img.data;
     for (let i = 0; i < salCols.n; i++) {
       const v = salCols.hi[i];
       if (!(v > 0)) continue;
       // whole pixels: adjacent steps share their edge (no seams, no double alpha)
       const [x0, x1] = spanPx(salCols.start[i], salCols.start[i + 1], geom).map(Math.round);
-      if (x1 <= x0) continue; // a step outside the window
-      ctx.fillStyle = `rgba(${SALIENCY_RGB}, ${((Math.min(1, v / m) * SALIENCY_ALPHA)).toFixed(3)})`;
-      ctx.fillRect(x0, 0, x1 - x0, geom.height);
+      const a = Math.round(255 * Math.min(1, v / m) * SALIENCY_ALPHA);
+      for (let x = Math.max(0, x0); x < Math.min(W, x1); x++) {
+        px[4 * x] = sr;
+        px[4 * x + 1] = sg;
+        px[4 * x + 2] = sb;
+        px[4 * x + 3] = a;
+      }
     }
+    stripCtx.putImageData(img, 0, 0);
+    ctx.save();
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(strip, 0, 0, W, 1, 0, 0, W, geom.height);
+    ctx.restore();
   };
 
   const drawTokens = (ctx: CanvasRenderingContext2D, geom: TrackGeom, b: number): void => {
@@ -164,7 +183,7 @@ export function createInputTrack(container: HTMLElement, store: Store, payload: 
       return;
     }
     const text = clipChars(displayToken(row[t] ?? ""), CURSOR_CHARS);
-    cursorText.textContent = text;
+    setText(cursorText, text);
     const boxW = textWidth(text, `600 ${FONT}`) + 8;
     const cx = Math.max(boxW / 2, Math.min(geom.width - boxW / 2, geom.x(t)));
     cursorBox.setAttribute("x", String(cx - boxW / 2));
@@ -181,14 +200,15 @@ export function createInputTrack(container: HTMLElement, store: Store, payload: 
     const key = `${b}\u0000${geom.win[0]}:${geom.win[1]}\u0000${Math.floor(geom.width)}`;
     if (key !== cacheKey) {
       cacheKey = key;
-      salCols = saliency ? columns((t) => Math.abs(saliency[b * T + t]), geom.win, geom.width, T) : null;
+      // min/max pyramids per (sample, series), once: O(columns · log T) per redraw
+      salCols = saliency ? columns(sampleLod(saliency, T, b, "abs", Math.abs), geom.win, geom.width, T) : null;
       lineCols = [];
       if (mode === "lines" && input) {
         const v = input.values.data;
         for (let f = 0; f < F; f++) {
-          const env = columns((t) => v[(b * T + t) * F + f], geom.win, geom.width, T);
-          const bad = flagColumns(env, (t) => !Number.isFinite(v[(b * T + t) * F + f]));
-          lineCols.push({ env, bad: bad.some((x) => x === 1) ? bad : null });
+          const lod = sampleLod(v, T, b, "", null, (x) => !Number.isFinite(x), F, f);
+          const env = columns(lod, geom.win, geom.width, T);
+          lineCols.push({ env, bad: lod.bad ? lod.bad.flags(env) : null });
         }
       }
     }

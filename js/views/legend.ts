@@ -53,52 +53,87 @@ export function createLegend(container: HTMLElement): Legend {
   root.append(node);
   container.append(root);
 
+  // What the last update drew: a zoom changes only the note, so only the note is rewritten.
+  let drawnBar = "";
+  let drawnExtras = "";
+  let drawnNote = "";
+  /** Where the swatches end (the note goes under them). */
+  let notesTop = 0;
   return {
     update(o) {
-      node.setAttribute("height", String(o.totalHeight));
       const [d0, d1] = o.scale.domain;
-      grad.replaceChildren();
-      for (let i = 0; i < N_STOPS; i++) {
-        const t = i / (N_STOPS - 1);
-        grad.append(svg("stop", { offset: `${(t * 100).toFixed(2)}%`, "stop-color": o.scale.interpolator(t) }));
+      const title_ = o.title ?? (o.quantity.startsWith("gate:") ? o.quantity.slice(5) : o.quantity);
+      const barKey = `${o.scale.kind}|${d0}|${d1}|${o.top}|${o.height}|${o.totalHeight}|${title_}`;
+      if (barKey !== drawnBar) {
+        drawnBar = barKey;
+        drawnExtras = "";
+        drawnNote = "";
+        drawBar(o, title_);
       }
-      title.textContent = o.title ?? (o.quantity.startsWith("gate:") ? o.quantity.slice(5) : o.quantity);
-      bar.setAttribute("y", String(o.top));
-      bar.setAttribute("height", String(Math.max(0, o.height)));
-      const y = scaleLinear().domain([d0, d1]).range([o.top + o.height, o.top]);
-      const span = Math.abs(d1 - d0);
-      const fmt = format(span >= 20 ? ".0f" : span >= 2 ? ".1f" : span >= 0.2 ? ".2~f" : ".2~e");
-      axisG.setAttribute("transform", `translate(${BAR_WIDTH}, 0)`);
-      const axis = axisRight(y).tickSize(4).tickFormat((v) => fmt(v as number));
-      // A short bar (gate small multiples) gets its ends and middle; a tall one d3's ticks.
-      if (o.height < 120) axis.tickValues([d0, (d0 + d1) / 2, d1]);
-      else axis.ticks(Math.max(2, Math.min(7, Math.floor(o.height / 40))));
-      select(axisG).call(axis);
-
-      extras.replaceChildren();
-      let ey = o.top + o.height + 16;
-      const swatch = (fill: string, label: string, cls: string): void => {
-        extras.append(
-          svg("rect", { class: cls, x: 0, y: ey - 8, width: 10, height: 10, fill }),
-          Object.assign(svg("text", { x: 14, y: ey }), { textContent: label }),
-        );
-        ey += 14;
-      };
-      if (o.showNaN) swatch(NAN_COLOR, "NaN / Inf", "lstmviz-legend-nan");
-      if (o.showPadding) swatch("rgb(128, 128, 128)", "padding", "lstmviz-legend-pad");
-
-      note.replaceChildren();
-      if (o.note && o.note.length > 0) {
-        ey += 2;
-        if (o.noteTitle) note.append(Object.assign(svg("title"), { textContent: o.noteTitle }));
-        for (const line of o.note) {
-          note.append(Object.assign(svg("text", { x: 0, y: ey }), { textContent: line }));
-          ey += 12;
-        }
+      const extrasKey = `${o.showNaN}|${o.showPadding}`;
+      if (extrasKey !== drawnExtras) {
+        drawnExtras = extrasKey;
+        drawnNote = "";
+        drawExtras(o);
+      }
+      const noteKey = `${(o.note ?? []).join("\n")}|${o.noteTitle ?? ""}`;
+      if (noteKey !== drawnNote) {
+        drawnNote = noteKey;
+        drawNote(o);
       }
     },
     destroy() {
       root.remove();
     },
   };
+
+  function drawBar(o: LegendOptions, titleText: string): void {
+    node.setAttribute("height", String(o.totalHeight));
+    const [d0, d1] = o.scale.domain;
+    grad.replaceChildren();
+    for (let i = 0; i < N_STOPS; i++) {
+      const t = i / (N_STOPS - 1);
+      grad.append(svg("stop", { offset: `${(t * 100).toFixed(2)}%`, "stop-color": o.scale.interpolator(t) }));
+    }
+    title.textContent = titleText;
+    bar.setAttribute("y", String(o.top));
+    bar.setAttribute("height", String(Math.max(0, o.height)));
+    const y = scaleLinear().domain([d0, d1]).range([o.top + o.height, o.top]);
+    const span = Math.abs(d1 - d0);
+    const fmt = format(span >= 20 ? ".0f" : span >= 2 ? ".1f" : span >= 0.2 ? ".2~f" : ".2~e");
+    axisG.setAttribute("transform", `translate(${BAR_WIDTH}, 0)`);
+    const axis = axisRight(y).tickSize(4).tickFormat((v) => fmt(v as number));
+    // A short bar (gate small multiples) gets its ends and middle; a tall one d3's ticks.
+    if (o.height < 120) axis.tickValues([d0, (d0 + d1) / 2, d1]);
+    else axis.ticks(Math.max(2, Math.min(7, Math.floor(o.height / 40))));
+    select(axisG).call(axis);
+  }
+
+  function drawExtras(o: LegendOptions): void {
+    extras.replaceChildren();
+    let ey = o.top + o.height + 16;
+    const swatch = (fill: string, label: string, cls: string): void => {
+      extras.append(
+        svg("rect", { class: cls, x: 0, y: ey - 8, width: 10, height: 10, fill }),
+        Object.assign(svg("text", { x: 14, y: ey }), { textContent: label }),
+      );
+      ey += 14;
+    };
+    if (o.showNaN) swatch(NAN_COLOR, "NaN / Inf", "lstmviz-legend-nan");
+    if (o.showPadding) swatch("rgb(128, 128, 128)", "padding", "lstmviz-legend-pad");
+    notesTop = ey;
+  }
+
+  function drawNote(o: LegendOptions): void {
+    let ey = notesTop;
+    note.replaceChildren();
+    if (o.note && o.note.length > 0) {
+      ey += 2;
+      if (o.noteTitle) note.append(Object.assign(svg("title"), { textContent: o.noteTitle }));
+      for (const line of o.note) {
+        note.append(Object.assign(svg("text", { x: 0, y: ey }), { textContent: line }));
+        ey += 12;
+      }
+    }
+  }
 }

@@ -16,13 +16,12 @@ import { select } from "d3-selection";
 
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { svg } from "../dom";
-import type { Envelope } from "../lod";
+import { seriesLod, type Envelope } from "../lod";
 import {
   cachedFlowStats,
   columns,
   cssVar,
   envelopeExtent,
-  flagColumns,
   fillUnder,
   flowInputs,
   markColumns,
@@ -114,11 +113,13 @@ export function createMemoryFlow(container: HTMLElement, store: Store, payload: 
     const key = `${layer.name}\u0000${s.sample}\u0000${geom.win[0]}:${geom.win[1]}\u0000${Math.floor(geom.width)}`;
     if (key !== cacheKey || !base) {
       cacheKey = key;
-      const carried = columns((t) => stats.carried[t], geom.win, geom.width, T);
+      // min/max pyramids of the per-step means, once: O(columns · log T) per redraw
+      const carriedLod = seriesLod(stats.carried, "", () => ({ values: stats.carried, flagged: stats.bad }));
+      const carried = columns(carriedLod, geom.win, geom.width, T);
       base = {
         carried,
-        written: columns((t) => stats.written[t], geom.win, geom.width, T),
-        bad: stats.anyBad ? flagColumns(carried, (t) => stats.bad[t] === 1) : null,
+        written: columns(seriesLod(stats.written, "", () => ({ values: stats.written })), geom.win, geom.width, T),
+        bad: carriedLod.bad ? carriedLod.bad.flags(carried) : null,
       };
     }
     // the units' own |carried| / |written| over the window (padded steps: all carried)

@@ -17,10 +17,11 @@ import { select } from "d3-selection";
 
 import { cardSelect, createCard, cssVar, isDarkColor, showTooltip, sizeCanvas } from "../card";
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, svg, uniqueId } from "../dom";
+import { context2d, html, setText, svg, uniqueId } from "../dom";
 import { formatValue, sequentialInterpolator } from "../scales";
 import { createFrame, observeResize } from "../raf";
 import type { StateKey, Store } from "../store";
+import { onThemeChange } from "../theme";
 import {
   affineOf,
   axisValue,
@@ -327,12 +328,12 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
   const updateTitle = (): void => {
     const sample = payload.nSamples > 1 ? ` · sample ${store.state.sample}` : "";
     const dir = layer.direction && !layer.name.endsWith(layer.direction) ? ` (${layer.direction})` : "";
-    card.title.textContent = `trajectory · PCA of h · ${layer.name}${dir}${sample}`;
+    setText(card.title, `trajectory · PCA of h · ${layer.name}${dir}${sample}`);
     const t = store.state.timestep;
     const len = path?.len ?? 0;
     const k = layer.pca?.k ?? 0;
     const where = t < len ? `cursor t = ${t}` : `cursor t = ${t} is padding (not drawn)`;
-    card.subtitle.textContent = `${k === 1 ? "1 component (PC1 over time)" : `${k} components`} · ${where}`;
+    setText(card.subtitle, `${k === 1 ? "1 component (PC1 over time)" : `${k} components`} · ${where}`);
   };
 
   const draw = (): void => {
@@ -436,12 +437,17 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
     dirtyLayout = true;
     frame.schedule();
   });
+  const stopTheme = onThemeChange(root, () => {
+    dirtyPath = true;
+    frame.schedule();
+  });
   plotWidth = plot.clientWidth;
   draw();
 
   return () => {
     frame.cancel();
     stopResize();
+    stopTheme();
     unsubscribe();
     pairSelect?.destroy();
     plot.removeEventListener("pointerdown", onDown);

@@ -18,6 +18,7 @@ import { context2d, html, svg } from "../dom";
 import { createFrame, observeResize } from "../raf";
 import { formatValue, parseColor } from "../scales";
 import type { StateKey, Store } from "../store";
+import { onThemeChange, themeVar } from "../theme";
 import {
   binDensity,
   DENSITY_THRESHOLD,
@@ -290,8 +291,8 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
     ctxTop.clearRect(0, 0, top.width, top.height);
     if (!emph) return;
     ctxTop.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const fg = getComputedStyle(root).getPropertyValue("--lstmviz-fg").trim() || "#222";
-    const bg = getComputedStyle(root).getPropertyValue("--lstmviz-bg").trim() || "#fff";
+    const fg = themeVar(root, "--lstmviz-fg", "#222");
+    const bg = themeVar(root, "--lstmviz-bg", "#fff");
     const drawUnits = (list: number[], r: number, stroke: string): void => {
       ctxTop.strokeStyle = stroke;
       ctxTop.lineWidth = 1;
@@ -481,12 +482,18 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
     frame.schedule();
   });
 
+  const stopTheme = onThemeChange(root, () => {
+    dirtyOverlay = true;
+    frame.schedule();
+  });
+
   plotWidth = plot.clientWidth;
   draw();
 
   return () => {
     frame.cancel();
     stopResize();
+    stopTheme();
     unsubscribe();
     keys.removeEventListener("click", onKey);
     plot.removeEventListener("pointermove", onMove);

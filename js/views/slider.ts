@@ -6,7 +6,7 @@
  * throttles what goes to Python).
  */
 import { findLayer, type DecodedPayload } from "../codecs";
-import { html } from "../dom";
+import { html, setText } from "../dom";
 import type { Store } from "../store";
 
 export function createSlider(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
@@ -39,13 +39,13 @@ export function createSlider(container: HTMLElement, store: Store, payload: Deco
   const update = (): void => {
     const { timestep: t, sample } = store.state;
     if (input.valueAsNumber !== t) input.value = String(t);
-    readout.textContent = `t = ${t} / ${last}`;
+    setText(readout, `t = ${t} / ${last}`);
     const tok = payload.tokens?.[sample]?.[t];
-    token.textContent = tok ?? "";
-    token.hidden = !payload.tokens;
+    setText(token, tok ?? "");
+    if (token.hidden !== !payload.tokens) token.hidden = !payload.tokens;
     const padded = t >= (findLayer(payload, store.state.layer).lengths[sample] ?? payload.nSteps);
-    pad.textContent = padded ? "padding" : "";
-    pad.hidden = !padded;
+    setText(pad, padded ? "padding" : "");
+    if (pad.hidden !== !padded) pad.hidden = !padded;
   };
 
   const updateWindow = (): void => {

@@ -2,25 +2,48 @@
  * The vector at the cursor, a card: one bar per unit (unit index along x, value along y) of the
  * selected quantity at (sample, timestep), in the heatmap's colour scale, titled
  * "<quantity> at t = 12". Highlights the hovered unit and the selected units; hovering a bar
- * sets store.hoverUnit, clicking toggles the unit's selection. Redraws once per animation
- * frame while scrubbing (bars only; axes on layer/quantity/resize).
+ * sets store.hoverUnit, clicking toggles the unit's selection. Redraws at the end of the task
+ * that moved the cursor (Frame.soon; bars only; axes on layer/quantity/resize). Up to SVG_BARS_MAX units
+ * the bars are SVG rects (`rect.lstmviz-bar` with classes hover / selected / clipped); a wider
+ * layer's bars are drawn on a canvas under the SVG axes, with the same colours and outlines
+ * (hundreds of rects rewritten on every step made scrubbing slow).
  */
 import { axisBottom, axisLeft } from "d3-axis";
-import { scaleLinear } from "d3-scale";
+import { scaleLinear, type ScaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedPayload } from "../codecs";
-import { html, quantityShort, svg } from "../dom";
+import { cssVar, sizeCanvas } from "../card";
+import { context2d, html, quantityShort, setText, svg } from "../dom";
 import { indexToPx, integerTicks, pxToIndex } from "../layout";
 import { createFrame } from "../raf";
 import { vectorAt } from "../raster";
-import { colorScaleFor, formatValue, NAN_COLOR } from "../scales";
+import { colorScaleFor, formatValue, NAN_COLOR, type ColorScale } from "../scales";
 import type { StateKey, Store } from "../store";
+import { onThemeChange } from "../theme";
 import { toggleUnit } from "./heatmap";
 
 /** Least height of the bar chart; it grows with the card when a neighbour in the row is taller. */
 export const VECTOR_HEIGHT = 150;
 const M = { top: 8, right: 10, bottom: 30, left: 44 };
+/** scale.css(v), from a table of the LUT's colours made once per scale (no string per bar). */
+const cssTables = new WeakMap<ColorScale, string[]>();
+function cssOf(scale: ColorScale, v: number): string {
+  const i = scale.index(v);
+  if (i < 0) return NAN_COLOR;
+  let t = cssTables.get(scale);
+  if (!t) {
+    const lut = scale.lut;
+    t = Array.from({ length: lut.length / 3 }, (_, k) => `rgb(${lut[k * 3]}, ${lut[k * 3 + 1]}, ${lut[k * 3 + 2]})`);
+    cssTables.set(scale, t);
+  }
+  return t[i];
+}
+
+/** Up to this many units the bars are SVG rects (`rect.lstmviz-bar`, styled by CSS: hover,
+ *  selected, clipped); more go on a canvas, drawn the same way. */
+export const SVG_BARS_MAX = 64;
+
 
 export function createVector(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
   const T = payload.nSteps;
@@ -33,6 +56,9 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   const readout = html("div", "lstmviz-card-subtitle lstmviz-vector-hover");
   titles.append(caption, readout);
   head.append(titles);
+  const canvas = html("canvas", "lstmviz-vector-canvas");
+  canvas.hidden = true;
+  const ctx = context2d(canvas);
   const node = svg("svg", { class: "lstmviz-vector-svg", height: VECTOR_HEIGHT });
   const xAxisG = svg("g", { class: "lstmviz-axis lstmviz-axis-x" });
   const yAxisG = svg("g", { class: "lstmviz-axis lstmviz-axis-y" });
@@ -45,7 +71,7 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   node.append(yAxisG, xAxisG, xLabel, bars, zeroLine, marks);
   // the chart fills the box, which fills what the card's row leaves below the head
   const box = html("div", "lstmviz-vector-box");
-  box.append(node);
+  box.append(canvas, node);
   root.append(head, box);
   container.append(root);
 
@@ -53,9 +79,125 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   let rootWidth = 0; // as the ResizeObserver reports it (see observeResize in raf.ts)
   let totalH = VECTOR_HEIGHT;
   let rects: SVGRectElement[] = [];
+  let useCanvas = false;
   let dirtyLayout = true;
+  let marksKey = "";
+  let dpr = 1;
+  /** What each SVG bar shows now (only changed attributes are written). */
+  let barState: string[] = [];
 
   let plotH = totalH - M.top - M.bottom;
+
+  /** Bars of many units go on the canvas: 512 SVG rects rewritten on every step are slow. */
+  const layoutBars = (U: number, y: ScaleLinear<number, number>, scale: ColorScale): void => {
+    width = Math.max(0, rootWidth - M.left - M.right);
+    useCanvas = U > SVG_BARS_MAX && ctx !== null;
+    node.setAttribute("height", String(totalH));
+    node.setAttribute("width", String(width + M.left + M.right));
+    const x = scaleLinear().domain([-0.5, U - 0.5]).range([0, width]);
+    xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + plotH})`);
+    select(xAxisG).call(
+      axisBottom(x).tickValues(integerTicks(U, width, 40)).tickFormat((v) => String(v)).tickSizeOuter(0),
+    );
+    yAxisG.setAttribute("transform", `translate(${M.left - 4}, 0)`);
+    select(yAxisG).call(axisLeft(y).ticks(4).tickSizeOuter(0));
+    xLabel.setAttribute("x", String(M.left + width / 2));
+    xLabel.setAttribute("y", String(totalH - 2));
+    const want = useCanvas ? 0 : U;
+    if (rects.length !== want) {
+      rects = Array.from({ length: want }, (_, u) => svg("rect", { "data-unit": u }));
+      bars.replaceChildren(...rects);
+      barState = rects.map(() => "");
+    }
+    canvas.hidden = !useCanvas;
+    if (useCanvas) dpr = sizeCanvas(canvas, 0, 0, width + M.left + M.right, totalH);
+    const bw = width / U;
+    const gap = bw > 4 ? Math.min(2, bw * 0.15) : 0;
+    rects.forEach((r, u) => {
+      r.setAttribute("x", String(M.left + u * bw + gap / 2));
+      r.setAttribute("width", String(Math.max(0.5, bw - gap)));
+    });
+    barState = rects.map(() => "");
+    const y0 = y(Math.max(scale.domain[0], Math.min(scale.domain[1], 0)));
+    zeroLine.setAttribute("x1", String(M.left));
+    zeroLine.setAttribute("x2", String(M.left + width));
+    zeroLine.setAttribute("y1", String(y0));
+    zeroLine.setAttribute("y2", String(y0));
+    marksKey = "";
+  };
+
+  /** The bar of unit u: top, height, colour, and whether it is cut at the colour domain. */
+  const barOf = (
+    v: number,
+    y: (v: number) => number,
+    base: number,
+    scale: ColorScale,
+  ): { top: number; h: number; fill: string; clipped: boolean } => {
+    if (!Number.isFinite(v)) return { top: M.top, h: plotH, fill: NAN_COLOR, clipped: false };
+    const yv = y(Math.max(scale.domain[0], Math.min(scale.domain[1], v)));
+    // beyond the colour domain (a unit that dwarfs the rest): the bar is cut at the edge
+    const clipped = v > scale.domain[1] || v < scale.domain[0];
+    return { top: Math.min(yv, base), h: Math.max(1, Math.abs(yv - base)), fill: cssOf(scale, v), clipped };
+  };
+
+  const drawSvgBars = (values: Float32Array, y: (v: number) => number, base: number, scale: ColorScale): void => {
+    const s = store.state;
+    const hover = s.hoverUnit;
+    const selected = new Set(s.selectedUnits);
+    for (let u = 0; u < rects.length; u++) {
+      const r = rects[u];
+      const b = barOf(values[u], y, base, scale);
+      const cls =
+        `lstmviz-bar${u === hover ? " hover" : ""}${selected.has(u) ? " selected" : ""}` +
+        `${b.clipped ? " clipped" : ""}`;
+      const state = `${b.top}|${b.h}|${b.fill}|${cls}`;
+      if (state === barState[u]) continue;
+      barState[u] = state;
+      r.setAttribute("fill", b.fill);
+      r.setAttribute("y", String(b.top));
+      r.setAttribute("height", String(b.h));
+      r.setAttribute("class", cls);
+    }
+  };
+
+  /** The same bars on the canvas: fills, then the outlines of the clipped, selected and
+   *  hovered units (as the SVG bars' CSS: dashed fg, accent 2 px, fg 1.5 px). */
+  const drawCanvasBars = (values: Float32Array, y: (v: number) => number, base: number, scale: ColorScale): void => {
+    if (!ctx) return;
+    const s = store.state;
+    const U = values.length;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const bw = width / U;
+    const gap = bw > 4 ? Math.min(2, bw * 0.15) : 0;
+    const w = Math.max(0.5, bw - gap);
+    const xOf = (u: number): number => M.left + u * bw + gap / 2;
+    let fill = "";
+    const clipped: number[] = [];
+    for (let u = 0; u < U; u++) {
+      const b = barOf(values[u], y, base, scale);
+      if (b.fill !== fill) {
+        fill = b.fill;
+        ctx.fillStyle = fill;
+      }
+      ctx.fillRect(xOf(u), b.top, w, b.h);
+      if (b.clipped) clipped.push(u);
+    }
+    const outline = (u: number, color: string, lw: number, dash: number[]): void => {
+      const b = barOf(values[u], y, base, scale);
+      ctx.strokeStyle = color;
+      ctx.lineWidth = lw;
+      ctx.setLineDash(dash);
+      ctx.strokeRect(xOf(u), b.top, w, b.h);
+    };
+    const fg = cssVar(root, "--lstmviz-fg", "#222");
+    for (const u of clipped) outline(u, fg, 1, [3, 2]);
+    const accent = cssVar(root, "--lstmviz-accent", "#1976d2");
+    for (const u of s.selectedUnits) if (u < U) outline(u, accent, 2, []);
+    if (s.hoverUnit !== null && s.hoverUnit < U) outline(s.hoverUnit, fg, 1.5, []);
+    ctx.setLineDash([]);
+  };
 
   const draw = (): void => {
     const s = store.state;
@@ -67,86 +209,43 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     plotH = totalH - M.top - M.bottom;
     const values = vectorAt(arr.data, T, U, s.sample, s.timestep);
     const y = scaleLinear().domain(scale.domain).range([M.top + plotH, M.top]);
+    const yv = (v: number): number => y(v);
 
-    if (dirtyLayout || rects.length !== U) {
-      width = Math.max(0, rootWidth - M.left - M.right);
-      node.setAttribute("height", String(totalH));
-      node.setAttribute("width", String(width + M.left + M.right));
-      const x = scaleLinear().domain([-0.5, U - 0.5]).range([0, width]);
-      xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + plotH})`);
-      select(xAxisG).call(
-        axisBottom(x).tickValues(integerTicks(U, width, 40)).tickFormat((v) => String(v)).tickSizeOuter(0),
-      );
-      yAxisG.setAttribute("transform", `translate(${M.left - 4}, 0)`);
-      select(yAxisG).call(axisLeft(y).ticks(4).tickSizeOuter(0));
-      xLabel.setAttribute("x", String(M.left + width / 2));
-      xLabel.setAttribute("y", String(totalH - 2));
-      if (rects.length !== U) {
-        rects = Array.from({ length: U }, (_, u) => svg("rect", { "data-unit": u }));
-        bars.replaceChildren(...rects);
-      }
-      const bw = width / U;
-      const gap = bw > 4 ? Math.min(2, bw * 0.15) : 0;
-      rects.forEach((r, u) => {
-        r.setAttribute("x", String(M.left + u * bw + gap / 2));
-        r.setAttribute("width", String(Math.max(0.5, bw - gap)));
-      });
-      const y0 = y(Math.max(scale.domain[0], Math.min(scale.domain[1], 0)));
-      zeroLine.setAttribute("x1", String(M.left));
-      zeroLine.setAttribute("x2", String(M.left + width));
-      zeroLine.setAttribute("y1", String(y0));
-      zeroLine.setAttribute("y2", String(y0));
+    if (dirtyLayout || (useCanvas ? U <= SVG_BARS_MAX : rects.length !== U)) {
+      layoutBars(U, y, scale);
       dirtyLayout = false;
     }
 
     const base = y(Math.max(scale.domain[0], Math.min(scale.domain[1], 0)));
-    const hover = s.hoverUnit;
-    const selected = new Set(s.selectedUnits);
-    for (let u = 0; u < U; u++) {
-      const v = values[u];
-      const r = rects[u];
-      let top: number;
-      let h: number;
-      if (!Number.isFinite(v)) {
-        top = M.top;
-        h = plotH;
-        r.setAttribute("fill", NAN_COLOR);
-      } else {
-        const yv = y(Math.max(scale.domain[0], Math.min(scale.domain[1], v)));
-        top = Math.min(yv, base);
-        h = Math.max(1, Math.abs(yv - base));
-        r.setAttribute("fill", scale.css(v));
+    if (useCanvas) drawCanvasBars(values, yv, base, scale);
+    else drawSvgBars(values, yv, base, scale);
+
+    const mk = `${U}|${width}|${plotH}|${s.selectedUnits.join(",")}`;
+    if (mk !== marksKey) {
+      marksKey = mk;
+      marks.replaceChildren();
+      for (const u of s.selectedUnits) {
+        if (u >= U) continue;
+        marks.append(
+          svg("circle", { class: "lstmviz-selected-mark", cx: M.left + indexToPx(u, U, width), cy: M.top + plotH + 3, r: 2.5 }),
+        );
       }
-      r.setAttribute("y", String(top));
-      r.setAttribute("height", String(h));
-      // beyond the colour domain (a unit that dwarfs the rest): the bar is cut at the edge
-      const clipped = Number.isFinite(v) && (v > scale.domain[1] || v < scale.domain[0]);
-      r.setAttribute(
-        "class",
-        `lstmviz-bar${u === hover ? " hover" : ""}${selected.has(u) ? " selected" : ""}` +
-          `${clipped ? " clipped" : ""}`,
-      );
     }
 
-    marks.replaceChildren();
-    for (const u of s.selectedUnits) {
-      if (u >= U) continue;
-      marks.append(
-        svg("circle", { class: "lstmviz-selected-mark", cx: M.left + indexToPx(u, U, width), cy: M.top + plotH + 3, r: 2.5 }),
-      );
-    }
-
+    const hover = s.hoverUnit;
     const len = layer.lengths[s.sample] ?? T;
-    caption.textContent =
-      `${quantityShort(s.quantity)} at t = ${s.timestep}` + (s.timestep >= len ? " (padding)" : "");
-    readout.textContent = hover !== null && hover < U ? `unit ${hover} = ${formatValue(values[hover])}` : "";
+    setText(caption, `${quantityShort(s.quantity)} at t = ${s.timestep}` + (s.timestep >= len ? " (padding)" : ""));
+    setText(readout, hover !== null && hover < U ? `unit ${hover} = ${formatValue(values[hover])}` : "");
   };
 
   const frame = createFrame(draw, (e) => store.reportError(e));
   const relevant: StateKey[] = ["timestep", "sample", "layer", "quantity", "selectedUnits", "hoverUnit"];
   const unsubscribe = store.subscribe((_s, changed) => {
     if (changed.has("layer") || changed.has("quantity")) dirtyLayout = true;
-    if (relevant.some((k) => changed.has(k))) frame.schedule();
+    if (!relevant.some((k) => changed.has(k))) return;
+    // a step or a hover only redraws the bars: in this frame (see Frame.soon)
+    if (dirtyLayout) frame.schedule();
+    else frame.soon();
   });
 
   const unitAt = (e: MouseEvent): number | null => {
@@ -169,6 +268,7 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   node.addEventListener("pointermove", onMove);
   node.addEventListener("pointerleave", onLeave);
   node.addEventListener("click", onClick);
+  const stopTheme = onThemeChange(root, () => frame.schedule());
   const stopResize = observeSize(box, (w, h) => {
     rootWidth = w;
     totalH = Math.max(VECTOR_HEIGHT, Math.floor(h));
@@ -182,6 +282,7 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   return () => {
     frame.cancel();
     stopResize();
+    stopTheme();
     unsubscribe();
     node.removeEventListener("pointermove", onMove);
     node.removeEventListener("pointerleave", onLeave);

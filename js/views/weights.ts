@@ -20,6 +20,7 @@ import { integerTicks } from "../layout";
 import { createFrame, observeResize } from "../raf";
 import { divergingInterpolator, formatValue, hasNonFinite, makeColorScale, NAN_COLOR, NAN_RGB } from "../scales";
 import type { StateKey, Store } from "../store";
+import { onThemeChange, themeVar } from "../theme";
 import { layerTitle, matrixDims, MAX_CELL, rasterizeMatrix, weightDomain, weightsLayout, type WeightDomain, type WeightsLayout } from "../weightmath";
 import { toggleUnit } from "./heatmap";
 
@@ -221,8 +222,8 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, w, h);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const bg = getComputedStyle(root).getPropertyValue("--lstmviz-bg").trim() || "#fff";
-    const border = getComputedStyle(root).getPropertyValue("--lstmviz-border").trim() || "#ddd";
+    const bg = themeVar(root, "--lstmviz-bg", "#fff");
+    const border = themeVar(root, "--lstmviz-border", "#ddd");
     im.gates.forEach((gate, k) => {
       const x = panelX(g, k);
       for (const part of PARTS) {
@@ -418,12 +419,18 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     frame.schedule();
   });
 
+  const stopTheme = onThemeChange(root, () => {
+    dirtyLayout = true;
+    frame.schedule();
+  });
+
   plotWidth = plot.clientWidth;
   draw();
 
   return () => {
     frame.cancel();
     stopResize();
+    stopTheme();
     unsubscribe();
     plot.removeEventListener("pointermove", onMove);
     plot.removeEventListener("pointerleave", onLeave);

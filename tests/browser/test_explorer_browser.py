@@ -63,7 +63,8 @@ def test_scrubbing_moves_python_and_python_moves_the_cursor(page, servers, noteb
     page.keyboard.press("End")
     assert ld.poll_kernel(page, "explorer.timestep", lambda v: v == 39) == 39
 
-    # 3. click on the heatmap's time axis area
+    # 3. click on the heatmap's time axis area (the poll's cell scrolled the notebook down)
+    page.locator(".lstmviz-heatmap-canvas").first.scroll_into_view_if_needed()
     plot = page.locator(".lstmviz-heatmap-canvas").first.bounding_box()
     assert plot is not None
     page.mouse.click(plot["x"] + plot["width"] * 0.25, plot["y"] + plot["height"] / 2)
