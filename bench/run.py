@@ -86,14 +86,15 @@ def summary(probe: list[str], monitor: list[str], frontend: list[str]) -> list[s
     for line in monitor:
         m = re.search(r"ratio with ÷ without \(steady state\): median ([\d.]+)", line)
         if m:
+            r = float(m.group(1))
             rows.append(
-                ("fit with monitor ÷ without (median)", f"{float(m.group(1)):.3f}", "≤ 1.05")
+                ("fit with monitor ÷ without (median)", f"{r:.3f}", "≤ 1.05", met([r], 1.05))
             )
         m = re.search(r"one-time cost .*?: ([\d.]+) s", line)
         if m:
             rows.append(("monitor one-time cost (first probe)", f"{m.group(1)} s", "", ""))
     for line in frontend:
-        m = re.match(r"^  (\S.*?)\s{2,}(\S+)\s+(≤ \S+)\s+(met|NOT met)\s*$", line)
+        m = re.match(r"^ {2,}(\S.*?)\s{2,}(\S+)\s+(≤ \S+)\s+(met|NOT met)\s*$", line)
         if m:
             rows.append((m.group(1), m.group(2), m.group(3), m.group(4)))
     width = max(len(r[0]) for r in rows)
