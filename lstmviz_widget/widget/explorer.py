@@ -239,6 +239,33 @@ class LSTMExplorer(anywidget.AnyWidget):
             self, path, view=view, scale=scale, timeout=timeout, overwrite=overwrite
         )
 
+    def figure(
+        self, view: str = "dashboard", *, t0: int | None = None, t1: int | None = None
+    ) -> Any:
+        """What the explorer shows now, drawn with matplotlib (no browser needed).
+
+        Uses the current capture (epoch), ``layer``, ``quantity``, ``sample``, cursor
+        ``timestep`` and ``selected_units``. The zoom window lives only in the browser and is
+        never synced to Python: pass ``t0``/``t1`` to draw a window (default: every step).
+
+        Parameters
+        ----------
+        view : str
+            ``"dashboard"`` (default: the main panels in one figure) or one view:
+            ``"heatmap"``, ``"gates"`` (gate heatmaps), ``"gatelines"``, ``"memory"``,
+            ``"gradients"``, ``"confidence"``, ``"input"``, ``"vector"``, ``"attention"``,
+            ``"trajectory"``, ``"weights"``, ``"scatter"`` (or the names of the
+            :mod:`lstmviz_widget.plot` functions).
+
+        Returns
+        -------
+        (Figure, Axes or dict of Axes)
+            Needs matplotlib (``pip install "lstmviz-widget[plot]"``).
+        """
+        from ..plot import view_figure
+
+        return view_figure(self, view, t0=t0, t1=t1)
+
     def save_html(
         self, path: str | Path, *, overwrite: bool = False, title: str | None = None
     ) -> Path:
