@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._progress import set_progress
 from .data import AttentionCapture, Capture, LayerCapture, Predictions
 
 try:
@@ -19,6 +20,7 @@ __all__ = [
     "Predictions",
     "__version__",
     "capture",
+    "set_progress",
 ]
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+
+from ._progress import progress_bar
 
 
 def npz_path(path: str | os.PathLike[str], *, overwrite: bool) -> Path:
@@ -21,14 +24,31 @@ def npz_path(path: str | os.PathLike[str], *, overwrite: bool) -> Path:
     return path
 
 
-def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> Path:
+def write_npz(
+    path: Path, arrays: Mapping[str, np.ndarray], *, progress: bool | None = None
+) -> Path:
     """Write ``arrays`` compressed to a temp file beside ``path``, then rename it into place:
-    a reader never sees a partial file, and a failure leaves no temp file behind."""
+    a reader never sees a partial file, and a failure leaves no temp file behind.
+
+    The file is what ``np.savez_compressed`` writes (one ``<name>.npy`` per array in a
+    deflated zip), array by array, so a big save shows a progress bar in bytes
+    (``progress``: see :mod:`lstmviz_widget._progress`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    values = {k: np.asanyarray(v) for k, v in arrays.items()}
+    total = sum(int(v.nbytes) for v in values.values())
     try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+        with (
+            os.fdopen(fd, "wb") as fh,
+            zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_DEFLATED) as zf,
+            progress_bar(
+                desc=f"saving {path.name}", total=total, unit="B", enabled=progress
+            ) as bar,
+        ):
+            for key, value in values.items():
+                with zf.open(f"{key}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, value, allow_pickle=False)
+                bar.update(int(value.nbytes))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

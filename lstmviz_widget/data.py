@@ -329,7 +329,13 @@ class Capture:
         return f"Capture(model={self.model_name!r}, B={self.n_samples}, T={self.n_steps}, {parts})"
 
     # -- persistence ----------------------------------------------------------
-    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        progress: bool | None = None,
+    ) -> Path:
         """Write the capture to one ``.npz`` file, whole or not at all.
 
         Parameters
@@ -338,6 +344,9 @@ class Capture:
             Destination; ``.npz`` is appended when missing.
         overwrite : bool
             Replace an existing file. Without it an existing file raises ``FileExistsError``.
+        progress : bool, optional
+            A progress bar when saving takes over a second (default: on, unless turned off
+            with ``lstmviz_widget.set_progress(False)`` or ``LSTMVIZ_PROGRESS=0``).
         """
         path = npz_path(path, overwrite=overwrite)
         meta = {
@@ -365,7 +374,7 @@ class Capture:
                     arrays[f"predictions/{key}"] = value
         if self.saliency is not None:
             arrays["saliency"] = self.saliency
-        return write_npz(path, arrays)
+        return write_npz(path, arrays, progress=progress)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Capture:
