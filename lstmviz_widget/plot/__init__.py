@@ -9,7 +9,8 @@ explorer, whose capture is used), with the widget's colour maps, domains, legend
 Each draws on a given ``ax`` (or a new figure: a plain ``matplotlib.figure.Figure``, no pyplot
 state, so it works headless and in threads) and returns ``(fig, ax)`` for restyling. Long
 sequences are reduced to min/max per pixel column, so no spike disappears. In a notebook a
-returned figure displays as the cell's result once ``matplotlib.pyplot`` has been imported.
+returned figure displays as the cell's result once inline display is on (``%matplotlib
+inline``, or after pyplot has drawn a first figure).
 
 Needs matplotlib: ``pip install "lstmviz-widget[plot]"``. The widget never imports this.
 """

@@ -82,7 +82,8 @@ def dashboard(
     )
     height = sum(_HEIGHTS[t] for t in tracks) + 3.4
     fig = Figure(figsize=figsize or (11.0, height), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=[height - 3.4, 3.4])
+    grid = fig.add_gridspec(2, 1, height_ratios=[height - 3.4, 3.4])
+    top, bottom = fig.add_subfigure(grid[0]), fig.add_subfigure(grid[1])
     axes: dict[str, Axes] = {}
     track_axes = top.subplots(
         len(tracks), 1, sharex=True, squeeze=False, height_ratios=[_HEIGHTS[t] for t in tracks]
@@ -176,23 +177,22 @@ def view_figure(
     t = int(explorer.timestep)
     sel = [int(u) for u in explorer.selected_units]
     kind = VIEWS[view]
-    win = {"t0": t0, "t1": t1}
     if kind == "dashboard":
-        return dashboard(cap, layer, q, b, cursor=t, selected=sel, **win)
+        return dashboard(cap, layer, q, b, cursor=t, selected=sel, t0=t0, t1=t1)
     if kind == "heatmap":
-        return heatmap(cap, layer, q, b, cursor=t, selected=sel, **win)
+        return heatmap(cap, layer, q, b, cursor=t, selected=sel, t0=t0, t1=t1)
     if kind == "gate_heatmaps":
-        return gate_heatmaps(cap, layer, b, cursor=t, selected=sel, **win)
+        return gate_heatmaps(cap, layer, b, cursor=t, selected=sel, t0=t0, t1=t1)
     if kind == "gates":
-        return gates(cap, layer, b, units=sel[:8], cursor=t, **win)
+        return gates(cap, layer, b, units=sel[:8], cursor=t, t0=t0, t1=t1)
     if kind == "memory_flow":
-        return memory_flow(cap, layer, b, units=sel[:8], cursor=t, **win)
+        return memory_flow(cap, layer, b, units=sel[:8], cursor=t, t0=t0, t1=t1)
     if kind == "gradients":
-        return gradients(cap, layer, b, cursor=t, **win)
+        return gradients(cap, layer, b, cursor=t, t0=t0, t1=t1)
     if kind == "confidence":
-        return confidence(cap, b, cursor=t, **win)
+        return confidence(cap, b, cursor=t, t0=t0, t1=t1)
     if kind == "input":
-        return input(cap, b, cursor=t, **win)
+        return input(cap, b, cursor=t, t0=t0, t1=t1)
     if kind == "vector":
         return vector(cap, layer, q, b, t, selected=sel)
     if kind == "attention":

@@ -142,7 +142,7 @@ def gates(
     time_axis(ax, c, b, a, z, cursor=cursor)
     handles = [
         ln
-        for ln in ax.lines + (tanh_ax.lines if tanh_ax else [])
+        for ln in [*ax.lines, *(tanh_ax.lines if tanh_ax else [])]
         if not str(ln.get_label()).startswith("_")
     ]
     ax.legend(
@@ -261,4 +261,5 @@ def gradients(
 def norms_of(arr: np.ndarray) -> np.ndarray:
     """L2 norm over units at every step, (B, T) float64 (what the gradient lines draw)."""
     a = np.asarray(arr, np.float64)
-    return np.sqrt(np.einsum("btu,btu->bt", a, a))
+    out: np.ndarray = np.sqrt(np.einsum("btu,btu->bt", a, a))
+    return out
