@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.transforms import offset_copy
 
 from ..analysis import memory_flow as analysis_memory_flow
 from ._common import (
@@ -149,7 +150,9 @@ def gates(
         handles=handles,
         fontsize=7,
         loc="upper left",
-        bbox_to_anchor=(1.06, 1.0) if tanh_ax else (1.0, 1.0),
+        bbox_to_anchor=(1.0, 1.0),
+        # right of the tanh axis' ticks and label when there is one
+        bbox_transform=offset_copy(ax.transAxes, fig, x=46 if tanh_ax else 0, units="points"),
         frameon=False,
         title="mean over units",
         title_fontsize=7,
