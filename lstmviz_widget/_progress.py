@@ -8,7 +8,7 @@ functions that take ``progress=`` override the default for one call.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -54,6 +54,8 @@ def progress(
     """``iterable``, with a progress bar named ``desc`` when enabled and the work is long."""
     if not progress_enabled(enabled):
         return iterable
+    if total is None and isinstance(iterable, Sized):
+        total = len(iterable)
     bar = _tqdm(desc=desc, total=total)
     if bar is None:
         return iterable

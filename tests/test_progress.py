@@ -82,3 +82,21 @@ def test_monitor_saves_its_snapshots(tmp_path, capsys, monkeypatch):
     assert Capture.load(paths[1])["rnn"].h.shape == (2, 40, 3)
     with pytest.raises(FileExistsError, match="overwrite=True"):
         monitor.save_snapshots(tmp_path / "snaps")
+
+
+def test_a_ragged_capture_ticks_per_length_group(capsys, monkeypatch):
+    import keras
+
+    from lstmviz_widget import capture
+
+    monkeypatch.setattr(_progress, "MIN_SECONDS", 0.0)
+    model = keras.Sequential([keras.Input((None, 2)), keras.layers.GRU(3, name="gru")])
+    seqs = [np.ones((n, 2), np.float32) for n in (3, 5, 5, 7)]
+    cap = capture(model, seqs)
+    assert cap["gru"].h.shape == (4, 7, 3)
+    err = capsys.readouterr().err
+    assert "capture (length groups)" in err
+    assert "/3 [" in err  # three length groups: 3, 5 and 7 steps
+    lstmviz_widget.set_progress(False)
+    capture(model, seqs)
+    assert "capture" not in capsys.readouterr().err
