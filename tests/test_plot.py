@@ -113,6 +113,20 @@ def test_a_one_step_spike_in_100000_steps_survives():
     assert np.ma.getmaskarray(ax.images[0].get_array())[0, 0]
 
 
+def test_more_units_than_pixel_rows_fold_without_losing_one():
+    c = _synthetic(30, units=1000)
+    c["rnn"].h[0, 17, 777] = -0.99
+    _, ax = plot.heatmap(c, row_pixels=200)
+    img = np.asarray(ax.images[0].get_array())
+    assert img.shape == (200, 30)  # 5 units per row
+    blocks = c["rnn"].h[0].T.reshape(200, 5, 30)
+    lo, hi = blocks.min(1), blocks.max(1)
+    np.testing.assert_array_equal(img, np.where(hi >= -lo, hi, lo))
+    assert img[777 // 5, 17] == pytest.approx(-0.99)
+    assert "5 units/row" in ax.get_title(loc="left")
+    assert ax.get_ylim() == (999.5, -0.5)
+
+
 def test_gate_lines_are_the_gate_means(cap):
     lc = cap["lstm"]
     fig, ax = plot.gates(cap, "lstm", sample=2, units=[1])

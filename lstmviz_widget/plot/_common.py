@@ -94,6 +94,13 @@ def pixel_columns(ax: Axes) -> int:
     return max(1, int(bbox.width * fig.get_figwidth() * fig.dpi))
 
 
+def pixel_rows(ax: Axes) -> int:
+    """Height of the axes in device pixels at the figure's dpi."""
+    fig = ax.get_figure(root=True)
+    assert fig is not None
+    return max(1, int(ax.get_position().height * fig.get_figheight() * fig.dpi))
+
+
 def column_edges(n: int, cols: int) -> np.ndarray:
     """Start of each bucket when ``n`` steps go into at most ``cols`` pixel columns: buckets of
     k = ⌈n / cols⌉ steps (the last one may be shorter), so column i covers [i·k, (i+1)·k)."""

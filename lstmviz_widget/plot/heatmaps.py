@@ -24,6 +24,7 @@ from ._common import (
     new_axes,
     pick_layer,
     pixel_columns,
+    pixel_rows,
     time_axis,
     title,
 )
@@ -61,6 +62,7 @@ def heatmap(
     selected: Sequence[int] = (),
     colorbar: bool = True,
     columns: int | None = None,
+    row_pixels: int | None = None,
     time_labels: bool = True,
 ) -> tuple[Figure, Axes]:
     """One quantity of one layer and sample as a units × time heatmap, coloured as the widget.
@@ -91,6 +93,9 @@ def heatmap(
         more steps, each column shows the extreme of its steps (of min and max, the one
         farther from the colour map's middle; NaN/Inf anywhere makes it NaN), so a spike of
         one step in 100,000 still shows.
+    row_pixels : int, optional
+        Pixel rows of the image (default: the axes' height in pixels); more units than that
+        are folded by the same rule, k units per row.
 
     Returns
     -------
@@ -115,14 +120,20 @@ def heatmap(
         edges = column_edges(img.shape[1], cols)
         k = bucket_size(edges, img.shape[1])
         img = extreme_columns(img, edges, spec.mid)
-    n_rows = img.shape[0]
+    n_units = img.shape[0]
+    rows_px = row_pixels if row_pixels is not None else pixel_rows(ax)
+    kr = 1
+    if n_units > rows_px:  # more units than pixel rows: fold them the same way
+        redges = column_edges(n_units, rows_px)
+        kr = bucket_size(redges, n_units)
+        img = extreme_columns(img.T, redges, spec.mid).T
     im = ax.imshow(
         np.ma.masked_invalid(img),
         aspect="auto",
         interpolation="nearest",
         cmap=spec.cmap(),
         norm=spec.norm(),
-        extent=(a - 0.5, a - 0.5 + img.shape[1] * k, n_rows - 0.5, -0.5),
+        extent=(a - 0.5, a - 0.5 + img.shape[1] * k, img.shape[0] * kr - 0.5, -0.5),
     )
     time_axis(ax, c, b, a, z, length=min(int(c.lengths[b]), n_t), cursor=cursor, labels=time_labels)
     _unit_axis(ax, rows, lc.units)
@@ -133,7 +144,8 @@ def heatmap(
             ax.add_patch(
                 Rectangle((a - 0.5, r - 0.5), z - a, 1, fill=False, ec="#111111", lw=0.9, zorder=4)
             )
-    agg = f" · min/max per pixel ({k} steps/column)" if k > 1 else ""
+    parts = [f"{k} steps/column"] * (k > 1) + [f"{kr} units/row"] * (kr > 1)
+    agg = f" · min/max per pixel ({', '.join(parts)})" if parts else ""
     title(ax, f"{quantity_label(quantity, lc.kind)} · {layer_title(c, lc.name)} · sample {b}{agg}")
     if colorbar:
         add_colorbar(ax, im, quantity_label(quantity, lc.kind))
