@@ -133,6 +133,41 @@ describe("heatmap pixels", () => {
     expect(el.querySelector(".lstmviz-legend")?.textContent).toContain("NaN");
   });
 
+  it("more steps than pixels: a one-step spike and a one-step NaN keep their colour in their column", () => {
+    const LONG = 6000; // > 938 px columns: each column shows the extreme of ~6 steps
+    const UL = 4;
+    const SPIKE = [2500, 1] as const;
+    const HOLE = [4000, 2] as const;
+    const raw = makePayload({ B: 1, T: LONG, units: UL, tokens: null });
+    raw.layers = [raw.layers[0]];
+    const h = (t: number, u: number) =>
+      t === SPIKE[0] && u === SPIKE[1] ? 0.95 : t === HOLE[0] && u === HOLE[1] ? NaN : 0.1 * Math.sin(t / 50 + u);
+    raw.layers[0].arrays = { h: enc([1, LONG, UL], (i) => h(Math.floor(i / UL), i % UL)) };
+    const p = decodePayload(raw);
+    const el = mount(createHeatmap, p, storeFor(p));
+    const canvas = el.querySelector<HTMLCanvasElement>("canvas.lstmviz-heatmap-canvas")!;
+    expect(el.querySelector(".lstmviz-legend")?.textContent).toContain("min/max per px");
+    const spike = parseColor(interpolateRdBu(1 - (0.95 + 0.95) / 1.9)); // the domain's top end
+    const rowY = (u: number) => ((u + 0.5) * canvas.height) / UL;
+    const columnsIn = (u: number, rgb: readonly number[]) => {
+      const out: number[] = [];
+      for (let x = 0; x < canvas.width; x++) if (near(pixel(canvas, x, rowY(u)), rgb, 3)) out.push(x);
+      return out;
+    };
+    const at = (t: number) => (t / LONG) * canvas.width;
+    const spikeCols = columnsIn(SPIKE[1], spike);
+    expect(spikeCols.length).toBeGreaterThan(0);
+    for (const x of spikeCols) expect(Math.abs(x - at(SPIKE[0]))).toBeLessThanOrEqual(2);
+    const holeCols = columnsIn(HOLE[1], [255, 0, 255]);
+    expect(holeCols.length).toBeGreaterThan(0);
+    for (const x of holeCols) expect(Math.abs(x - at(HOLE[0]))).toBeLessThanOrEqual(2);
+    // nowhere else: the other rows at those columns, and every other column of those rows
+    for (const u of [0, 3]) {
+      expect(columnsIn(u, spike)).toEqual([]);
+      expect(columnsIn(u, [255, 0, 255])).toEqual([]);
+    }
+  });
+
   it("sample 1's padded steps (length T − 5) are shaded grey over their colours", () => {
     const { raw, h } = payload();
     const p = decodePayload(raw);
