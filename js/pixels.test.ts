@@ -197,22 +197,32 @@ describe("gate line pixels", () => {
   const T = 20;
   const U = 6;
   const NAN_T = 9;
-  /** Well-separated sigmoid gates (input low, output middle, forget high) and a tanh cell gate. */
-  const gateValue: Record<string, (t: number, u: number) => number> = {
-    input: (t, u) => 0.12 + 0.005 * t + 0.01 * u,
-    output: (t, u) => 0.45 + 0.004 * t + 0.01 * u,
-    forget: (t, u) => 0.93 - 0.006 * t - 0.01 * u,
-    cell: (t, u) => 0.5 * Math.sin(t / 3) + 0.02 * u,
+  /** Well-separated sigmoid gates (low, middle, high) and one tanh gate, per cell kind. */
+  const KINDS: Record<string, Record<string, (t: number, u: number) => number>> = {
+    LSTM: {
+      input: (t, u) => 0.12 + 0.005 * t + 0.01 * u,
+      forget: (t, u) => 0.93 - 0.006 * t - 0.01 * u,
+      cell: (t, u) => 0.5 * Math.sin(t / 3) + 0.02 * u,
+      output: (t, u) => 0.45 + 0.004 * t + 0.01 * u,
+    },
+    GRU: {
+      update: (t, u) => 0.85 - 0.005 * t - 0.01 * u,
+      reset: (t, u) => 0.2 + 0.006 * t + 0.01 * u,
+      candidate: (t, u) => -0.6 * Math.cos(t / 4) + 0.02 * u,
+    },
   };
-  const build = (nanIn?: string): { p: DecodedPayload; data: Record<string, number[]> } => {
+  const SIGNED = new Set(["cell", "candidate"]);
+  const build = (kind: string, nanIn?: string): { p: DecodedPayload; data: Record<string, number[]> } => {
     const raw = makePayload({ B: 1, T, units: U });
+    raw.layers = [raw.layers[0]];
+    raw.layers[0].kind = kind;
+    raw.layers[0].arrays = { h: raw.layers[0].arrays.h };
     const data: Record<string, number[]> = {};
-    for (const [g, f] of Object.entries(gateValue)) {
+    for (const [g, f] of Object.entries(KINDS[kind])) {
       data[g] = [];
       for (let t = 0; t < T; t++) for (let u = 0; u < U; u++) data[g].push(g === nanIn && t === NAN_T ? NaN : f(t, u));
       raw.layers[0].arrays[`gate:${g}`] = enc([1, T, U], (i) => data[g][i]);
     }
-    raw.layers = [raw.layers[0]];
     return { p: decodePayload(raw), data };
   };
   const SIG_H = 92; // the sigmoid panel's height (tanh panel below it, 14 px gap, 46 px)
@@ -230,18 +240,18 @@ describe("gate line pixels", () => {
     return out;
   };
 
-  it("each gate's line is drawn in its colour at the mean of its units", () => {
-    const { p, data } = build();
+  it.each(Object.keys(KINDS))("%s: each gate's line is drawn in its colour at the mean of its units", (kind) => {
+    const { p, data } = build(kind);
     const el = mount(createGateLines, p, storeFor(p));
     const canvas = el.querySelector<HTMLCanvasElement>("[data-view=gatelines] canvas")!;
     const width = WIDTH - TRACK_MARGIN.left - TRACK_MARGIN.right;
     expect(canvas.width).toBe(width);
-    for (const g of Object.keys(gateValue)) {
+    for (const g of Object.keys(KINDS[kind])) {
       for (const t of [0, 5, 13, T - 1]) {
         let mean = 0;
         for (let u = 0; u < U; u++) mean += data[g][t * U + u] / U;
         // sigmoid panel: [0, 1] over 92 px; tanh panel: [−1, 1] over 46 px from y = 106
-        const want = g === "cell" ? SIG_H + 14 + ((1 - mean) / 2) * 46 : (1 - mean) * SIG_H;
+        const want = SIGNED.has(g) ? SIG_H + 14 + ((1 - mean) / 2) * 46 : (1 - mean) * SIG_H;
         const rows = rowsOf(canvas, ((t + 0.5) * width) / T, rgb(g));
         expect(rows.length, `${g} at t ${t}: no pixel of its colour`).toBeGreaterThan(0);
         const mid = (rows[0] + rows[rows.length - 1]) / 2;
@@ -251,7 +261,7 @@ describe("gate line pixels", () => {
   });
 
   it("a step whose units are all NaN is a gap in that gate's line, marked in the NaN colour", () => {
-    const { p } = build("output");
+    const { p } = build("LSTM", "output");
     const el = mount(createGateLines, p, storeFor(p));
     const canvas = el.querySelector<HTMLCanvasElement>("[data-view=gatelines] canvas")!;
     const width = canvas.width;
@@ -271,8 +281,9 @@ describe("gate line pixels", () => {
 describe("attention pixels", () => {
   const T = 20;
   const H = 2;
-  const scores = (i: number) => ((i * 37) % 101) / 101 / 10 + 0.001;
-  it("each (query, key) cell is the viridis colour of the mean over heads, 0 … the matrix max", () => {
+  const NAN_QK = [6, 10] as const; // one NaN score in head 1
+  const scores = (i: number) => (i === (1 * T + NAN_QK[0]) * T + NAN_QK[1] ? NaN : ((i * 37) % 101) / 101 / 10 + 0.001);
+  it("each (query, key) cell is the viridis colour of the mean over heads, 0 … the matrix max; NaN in the NaN colour", () => {
     const raw = makePayload({ B: 1, T });
     raw.attention = [{ name: "self", kind: "MultiHeadAttention", query_source: "lstm", key_source: "lstm", scores: enc([1, H, T, T], scores) }];
     const p = decodePayload(raw);
@@ -286,17 +297,21 @@ describe("attention pixels", () => {
       return s / H;
     };
     let max = 0;
-    for (let q = 0; q < T; q++) for (let k = 0; k < T; k++) max = Math.max(max, mean(q, k));
+    for (let q = 0; q < T; q++) for (let k = 0; k < T; k++) if (Number.isFinite(mean(q, k))) max = Math.max(max, mean(q, k));
+    const cell = (q: number, k: number) => pixel(canvas, ((k + 0.5) * canvas.width) / T, ((q + 0.5) * canvas.height) / T);
+    expect(cell(NAN_QK[0], NAN_QK[1]).slice(0, 3)).toEqual([255, 0, 255]); // the NaN colour
+    expect(el.querySelector(".lstmviz-legend-extras")?.textContent).toContain("NaN");
     let checked = 0;
     for (let q = 0; q < T; q += 3) {
       for (let k = 0; k < T; k += 2) {
-        const got = pixel(canvas, ((k + 0.5) * canvas.width) / T, ((q + 0.5) * canvas.height) / T);
+        if (q === NAN_QK[0] && k === NAN_QK[1]) continue;
+        const got = cell(q, k);
         const want = parseColor(interpolateViridis(mean(q, k) / max));
         if (!near(got, want, 3)) throw new Error(`q ${q} k ${k} = ${mean(q, k)}: painted ${got}, want ${want}`);
         checked++;
       }
     }
-    expect(checked).toBe(70);
+    expect(checked).toBe(69);
   });
 });
 
