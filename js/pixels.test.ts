@@ -23,6 +23,7 @@ import { ATTENTION_MARGIN, createAttention } from "./views/attention";
 import { createGateLines, GATE_COLORS } from "./views/gatelines";
 import { createHeatmap } from "./views/heatmap";
 import { createScatter } from "./views/scatter";
+import { createVector, SVG_BARS_MAX, VECTOR_HEIGHT } from "./views/vector";
 
 const WIDTH = 1000;
 
@@ -312,6 +313,46 @@ describe("attention pixels", () => {
       }
     }
     expect(checked).toBe(69);
+  });
+});
+
+// ---- the state vector at the cursor (canvas bars) ---------------------------------------------
+
+describe("vector pixels", () => {
+  it("with more units than SVG bars, each bar has the colour of its value and ends at it", () => {
+    const T = 10;
+    const U = 80;
+    expect(U).toBeGreaterThan(SVG_BARS_MAX);
+    const raw = makePayload({ B: 1, T, units: U, tokens: null });
+    raw.layers = [raw.layers[0]];
+    const h = (t: number, u: number) => 0.8 * Math.sin(0.3 * u + t);
+    raw.layers[0].arrays = { h: enc([1, T, U], (i) => h(Math.floor(i / U), i % U)) };
+    const p = decodePayload(raw);
+    const t = 4;
+    const el = mount(createVector, p, storeFor(p, { timestep: t }));
+    const canvas = el.querySelector<HTMLCanvasElement>("[data-view=vector] canvas")!;
+    expect(canvas.hidden).toBe(false);
+    let m = 0;
+    for (let tt = 0; tt < T; tt++) for (let u = 0; u < U; u++) m = Math.max(m, Math.abs(h(tt, u)));
+    // the view's layout: margins 8 / 10 / 30 / 44 px, bars edge to edge across the plot
+    const plotH = VECTOR_HEIGHT - 8 - 30;
+    const yOf = (v: number) => 8 + plotH * (1 - (v + m) / (2 * m));
+    const bw = (WIDTH - 44 - 10) / U;
+    let checked = 0;
+    for (let u = 0; u < U; u += 3) {
+      const v = h(t, u);
+      if (Math.abs(yOf(v) - yOf(0)) < 6) continue; // too short to probe inside and beyond
+      const x = 44 + (u + 0.5) * bw;
+      const got = pixel(canvas, x, (yOf(v) + yOf(0)) / 2);
+      const want = parseColor(interpolateRdBu(1 - (v + m) / (2 * m)));
+      if (!near(got, want, 3)) throw new Error(`unit ${u} = ${v}: painted ${got}, want ${want}`);
+      const beyond = yOf(v) + (v > 0 ? -2 : 2);
+      expect(pixel(canvas, x, beyond)[3], `unit ${u}: bar longer than its value`).toBe(0);
+      const inside = yOf(v) + (v > 0 ? 2 : -2);
+      expect(pixel(canvas, x, inside)[3], `unit ${u}: bar shorter than its value`).toBe(255);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(15);
   });
 });
 
