@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from .data import AttentionCapture, Capture, LayerCapture, Predictions
 
@@ -22,7 +23,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # The explorer pulls in ipywidgets/anywidget and `capture` pulls in Keras: import lazily so
     # `from lstmviz_widget import Capture` works on a machine with neither Keras nor a frontend.
     if name == "LSTMExplorer":

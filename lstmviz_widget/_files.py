@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,9 @@ def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+            # (typed as Any: numpy's stub fears a key named "allow_pickle")
+            named: dict[str, Any] = dict(arrays)
+            np.savez_compressed(fh, **named)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -150,7 +150,7 @@ class LayerCapture:
         }
 
     @classmethod
-    def _from_parts(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]):
+    def _from_parts(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> LayerCapture:
         return cls(
             name=meta["name"],
             kind=meta["kind"],

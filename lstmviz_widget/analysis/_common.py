@@ -32,10 +32,10 @@ def mask_from_lengths(lengths: Any, n_steps: int) -> np.ndarray:
     ndarray of bool, (B, T)
         Use it as ``mask=`` for post-padded sequences processed without a Keras mask.
     """
-    lengths = np.asarray(lengths)
-    if lengths.ndim != 1:
-        raise ValueError(f"lengths must be one-dimensional (B,), got shape {lengths.shape}")
-    return np.arange(int(n_steps))[None, :] < lengths[:, None]
+    n: np.ndarray = np.asarray(lengths)
+    if n.ndim != 1:
+        raise ValueError(f"lengths must be one-dimensional (B,), got shape {n.shape}")
+    return np.arange(int(n_steps))[None, :] < n[:, None]
 
 
 def resolve(
@@ -65,10 +65,10 @@ def check_mask(mask: Any, shape: tuple[int, ...]) -> np.ndarray | None:
     """Validate a (B, T) mask; None stays None (every step valid)."""
     if mask is None:
         return None
-    mask = np.asarray(mask)
-    if mask.shape != tuple(shape):
-        raise ValueError(f"mask must have shape {tuple(shape)} (B, T), got {mask.shape}")
-    return mask.astype(bool, copy=False)
+    m: np.ndarray = np.asarray(mask)
+    if m.shape != tuple(shape):
+        raise ValueError(f"mask must have shape {tuple(shape)} (B, T), got {m.shape}")
+    return m.astype(bool, copy=False)
 
 
 def full_mask(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
@@ -106,7 +106,9 @@ def pooled_mean(x: np.ndarray, mask: np.ndarray | None) -> tuple[int, np.ndarray
     return n, total / max(n, 1)
 
 
-def pooled_variance(x: np.ndarray, mask: np.ndarray | None, ddof: int = 0):
+def pooled_variance(
+    x: np.ndarray, mask: np.ndarray | None, ddof: int = 0
+) -> tuple[int, np.ndarray, np.ndarray]:
     """(n, mean, var) per unit over all samples and valid steps, two passes, float64."""
     n, mean = pooled_mean(x, mask)
     ss = np.zeros(x.shape[-1])
@@ -143,7 +145,7 @@ def per_sample_moments(
     mean = np.full((b, u), np.nan)
     var = np.full((b, u), np.nan)
     for sl in sample_chunks(x):
-        part = x[sl].astype(work_dtype(x), copy=False)
+        part: np.ndarray = x[sl].astype(work_dtype(x), copy=False)
         w = True if mask is None else mask[sl][..., None]
         n = count[sl][:, None]
         with np.errstate(invalid="ignore", divide="ignore"):

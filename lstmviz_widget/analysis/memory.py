@@ -45,7 +45,8 @@ class MemoryFlow:
     @property
     def total(self) -> np.ndarray:
         """``carried + written``: the state itself."""
-        return self.carried + self.written
+        total: np.ndarray = self.carried + self.written
+        return total
 
     def written_share(self) -> np.ndarray:
         """Share of the state that was written this step: |written| / (|carried| + |written|).
@@ -59,7 +60,8 @@ class MemoryFlow:
         """
         a, w = np.abs(self.carried), np.abs(self.written)
         denom = a + w
-        return np.divide(w, denom, out=np.zeros_like(w), where=denom > 0)
+        share: np.ndarray = np.divide(w, denom, out=np.zeros_like(w), where=denom > 0)
+        return share
 
 
 def _keep_gate(source: Any, mask: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -143,7 +145,7 @@ def retention(source: Any, start: int, *, mask: Any = None) -> np.ndarray:
     s = start + n_steps if start < 0 else start
     if not 0 <= s < n_steps:
         raise IndexError(f"start {start} out of range for {n_steps} steps")
-    out = np.empty(keep.shape, _dtype(keep))
+    out: np.ndarray = np.empty(keep.shape, _dtype(keep))
     out[:, :s] = np.nan
     out[:, s] = 1
     _fill_factors(out[:, s + 1 :], keep[:, s + 1 :], None if mask is None else mask[:, s + 1 :])

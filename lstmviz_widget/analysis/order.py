@@ -177,6 +177,7 @@ def order_by_range(
         values = np.mean(window, axis=(0, 1), where=where, dtype=np.float64)
     else:
         values = np.var(window, axis=(0, 1), where=where, dtype=np.float64)
+    values = np.asarray(values)
     return UnitOrder(_sorted(values, descending), values, f"{score} in [{t0}, {t1})")
 
 
@@ -201,7 +202,7 @@ def correlation(source: Any, *, mask: Any = None, state: str = "h") -> np.ndarra
     _, _, scatter = pooled_scatter(x, m)
     std = np.sqrt(np.clip(np.diag(scatter), 0.0, None))
     denom = np.outer(std, std)
-    corr = np.divide(scatter, denom, out=np.zeros_like(scatter), where=denom > 0)
+    corr: np.ndarray = np.divide(scatter, denom, out=np.zeros_like(scatter), where=denom > 0)
     np.clip(corr, -1.0, 1.0, out=corr)
     np.fill_diagonal(corr, 1.0)
     return corr

@@ -39,7 +39,7 @@ def encode_array(
             arr = a64 / s
             out["scale"] = s
     a = np.ascontiguousarray(arr, dtype=np.dtype(dtype).newbyteorder("<"))
-    return {"dtype": dtype, "shape": list(a.shape), "data": memoryview(a).cast("B"), **out}
+    return {"dtype": dtype, "shape": list(a.shape), "data": a.data.cast("B"), **out}
 
 
 def _padded(a: np.ndarray, t: int) -> np.ndarray:
