@@ -41,14 +41,18 @@ def mask_from_lengths(lengths: Any, n_steps: int) -> np.ndarray:
 def resolve(
     source: Any, mask: Any = None, state: str = "h"
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(x, mask) from a LayerCapture (its ``state`` array and own mask) or a (B, T, U) array.
+    """(x, mask) from a LayerCapture (its ``state`` array — "h", "c" or "gate:<name>", the
+    explorer's quantities — and own mask) or a (B, T, U) array.
 
     An explicit ``mask`` overrides the capture's own.
     """
     if isinstance(source, LayerCapture):
-        if state not in ("h", "c"):
-            raise ValueError(f"state must be 'h' or 'c', got {state!r}")
-        x = source.h if state == "h" else source.c
+        gates = [f"gate:{g}" for g in source.gates]
+        if state not in ("h", "c", *gates):
+            raise ValueError(f"state must be one of {['h', 'c', *gates]}, got {state!r}")
+        x: Any = source.h if state == "h" else source.c
+        if state.startswith("gate:"):
+            x = source.gates[state[len("gate:") :]]
         if x is None:
             raise ValueError(f"{source.kind} layer {source.name!r} has no cell state c")
         if mask is None:
