@@ -167,7 +167,7 @@ class LSTMMonitor(keras.callbacks.Callback):
         self._guard(self._train_end)
 
     # -- the work -------------------------------------------------------------
-    def _guard(self, fn: Callable[..., None], *args: Any) -> None:
+    def _guard(self, fn: Callable[..., object], *args: Any) -> None:
         try:
             fn(*args)
         except Exception as exc:  # never into fit
