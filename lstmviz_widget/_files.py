@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,3 +97,81 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def not_an_npz(path: str | os.PathLike[str]) -> str | None:
+    """None when ``path`` starts like an .npz (zip) archive; otherwise what it holds, in words.
+
+    Reads the first bytes only (``FileNotFoundError`` when there is no such file).
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(64)
+    if head.startswith(b"PK"):
+        return None
+    if not head:
+        return "an empty file"
+    if head.startswith(b"\x93NUMPY"):
+        return "one .npy array, not an .npz archive"
+    if head[:1] == b"\x80":
+        return "a Python pickle"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"binary data starting {head[:8]!r}"
+    first = text.splitlines()[0] if text.strip() else text
+    return f"text starting {first[:40]!r}"
+
+
+def npz_contents(npz: Any, limit: int = 6) -> str:
+    """The entries of an open ``np.load`` archive as ``name (dtype, shape)``, read from their
+    headers only; object arrays are named as pickled Python objects."""
+    names = list(npz.files)
+    members = set(npz.zip.namelist())
+    parts = []
+    for name in names[:limit]:
+        member = f"{name}.npy" if f"{name}.npy" in members else name
+        try:
+            with npz.zip.open(member) as fp:
+                version = np.lib.format.read_magic(fp)
+                read = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read(fp)
+        except (OSError, ValueError, KeyError):
+            parts.append(f"{name!r} (not a numpy array)")
+            continue
+        kind = "pickled Python objects" if dtype.hasobject else str(dtype)
+        parts.append(f"{name!r} ({kind}, shape {tuple(shape)})")
+    if len(names) > limit:
+        parts.append(f"and {len(names) - limit} more")
+    return ", ".join(parts) if parts else "no arrays"
+
+
+def json_meta(npz: Any, keys: tuple[str, ...], refused: str, hint: str) -> dict[str, Any]:
+    """The JSON object in the ``meta`` entry of an open ``np.load`` archive, holding ``keys``.
+
+    Anything else raises one ``ValueError``: ``refused``, what the archive holds, ``hint``.
+    """
+
+    def refuse(why: str) -> ValueError:
+        return ValueError(f"{refused}: {why}. {hint}")
+
+    if "meta" not in npz.files:
+        raise refuse(f"it is an .npz archive of {npz_contents(npz)}, without a 'meta' entry")
+    try:
+        raw = npz["meta"]
+    except ValueError as exc:  # allow_pickle=False refused an object array
+        raise refuse(
+            f"its 'meta' entry holds pickled Python objects ({npz_contents(npz)})"
+        ) from exc
+    if raw.ndim != 0 or raw.dtype.kind != "U":
+        raise refuse(f"its 'meta' entry is a {raw.dtype} array of shape {raw.shape}, not JSON text")
+    try:
+        meta = json.loads(str(raw))
+    except json.JSONDecodeError as exc:
+        raise refuse(f"its 'meta' entry is not JSON ({exc})") from exc
+    if not isinstance(meta, dict) or not set(keys) <= meta.keys():
+        raise refuse(f"its 'meta' entry is JSON without the keys {list(keys)}")
+    return meta
