@@ -8,6 +8,7 @@ model is read through plain attributes (no Keras import).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -81,10 +82,8 @@ def available_bytes() -> int | None:
                     found.append(int(line.split()[1]) * 1024)
                     break
     except OSError:
-        try:
+        with contextlib.suppress(ValueError, OSError, AttributeError):
             found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-        except (ValueError, OSError, AttributeError):
-            pass
     for limit_file, usage_file in (
         ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
         (

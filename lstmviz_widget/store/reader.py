@@ -118,7 +118,9 @@ class StoredCapture(Capture):
         (got,) = dask.compute(lazy)
         layers = {}
         for lc in self:
-            arrays = {k: v for k, v in lc._arrays().items() if k.startswith(("weight:", "grad_weight:"))}
+            arrays = {
+                k: v for k, v in lc._arrays().items() if k.startswith(("weight:", "grad_weight:"))
+            }
             arrays.update(
                 {k.split("\0", 1)[1]: v for k, v in got.items() if k.startswith(f"{lc.name}\0")}
             )
@@ -131,7 +133,11 @@ class StoredCapture(Capture):
         if self.predictions is not None:
             predictions = Predictions(
                 **self.predictions._meta(),
-                **{k: got[f"predictions\0{k}"] for k in Predictions._ARRAYS if f"predictions\0{k}" in got},
+                **{
+                    k: got[f"predictions\0{k}"]
+                    for k in Predictions._ARRAYS
+                    if f"predictions\0{k}" in got
+                },
             )
         tokens = None
         if self.tokens is not None:

@@ -72,9 +72,12 @@ def _split(item: Any, n_inputs: int) -> tuple[Any, Any]:
             "a batch is a dict; capture takes x or (x, y) batches. Yield the input array "
             "(or a list of arrays for a multi-input model) instead."
         )
-    if isinstance(item, tuple) and len(item) in (2, 3):
-        if n_inputs == 1 or (isinstance(item[0], (list, tuple)) and len(item[0]) == n_inputs):
-            return item[0], item[1]
+    if (
+        isinstance(item, tuple)
+        and len(item) in (2, 3)
+        and (n_inputs == 1 or (isinstance(item[0], (list, tuple)) and len(item[0]) == n_inputs))
+    ):
+        return item[0], item[1]
     return item, None
 
 
@@ -119,7 +122,7 @@ def batches_of(
         if _is_dataset(data):
             try:
                 card = int(np.asarray(data.cardinality()))
-            except Exception:  # noqa: BLE001 - unknown cardinality is not an error
+            except Exception:
                 card = -1
             items: Iterable[Any] = data.as_numpy_iterator()
             n, kind = (card if card >= 0 else None), "tf.data.Dataset"

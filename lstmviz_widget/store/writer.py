@@ -81,7 +81,7 @@ def model_description(model: Any) -> dict[str, Any]:
         layers.append(entry)
     try:
         params: int | None = int(model.count_params())
-    except Exception:  # noqa: BLE001 - an unbuilt or odd model still gets described
+    except Exception:
         params = None
     return {
         "name": str(getattr(model, "name", "")),
@@ -137,7 +137,9 @@ class StoreWriter:
             self.zstore: Any = zarr.storage.MemoryStore()
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
-            self.tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+            self.tmp = Path(
+                tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            )
             self.zstore = zarr.storage.LocalStore(str(self.tmp))
         self.root = zarr.open_group(self.zstore, mode="w")
         self.arrays: dict[str, Any] = {}
@@ -168,7 +170,11 @@ class StoreWriter:
     def _create(self, name: str, value: np.ndarray, fill: Any) -> Any:
         value = np.asarray(value)
         shape = value.shape
-        cs = min(shape[0], CHUNK_SAMPLES) if shape[0] % min(shape[0], CHUNK_SAMPLES) == 0 else shape[0]
+        cs = (
+            min(shape[0], CHUNK_SAMPLES)
+            if shape[0] % min(shape[0], CHUNK_SAMPLES) == 0
+            else shape[0]
+        )
         chunks = [cs, *shape[1:]]
         if value.ndim >= 2:
             row = max(1, int(np.prod(shape[2:], dtype=np.int64)) * value.dtype.itemsize * cs)
@@ -231,7 +237,9 @@ class StoreWriter:
             for w, g in lc.grad_weights.items():
                 lay.grad_weights[w] = g if w not in lay.grad_weights else lay.grad_weights[w] + g
         if cap.tokens is not None:
-            self._put("tokens", np.array(cap.tokens, dtype=object).astype(str), self.pad_token, steps)
+            self._put(
+                "tokens", np.array(cap.tokens, dtype=object).astype(str), self.pad_token, steps
+            )
         if cap.saliency is not None:
             self._put("saliency", cap.saliency, 0.0, steps)
         for i, att in enumerate(cap.attention.values()):
@@ -241,10 +249,14 @@ class StoreWriter:
             for key in Predictions._ARRAYS:
                 value = getattr(p, key)
                 if value is not None:
-                    self._put(f"predictions/{key}", value, False if key == "mispredicted" else 0, steps)
+                    self._put(
+                        f"predictions/{key}", value, False if key == "mispredicted" else 0, steps
+                    )
         if cap.loss is not None:
             self.loss = (self.loss or 0.0) + float(cap.loss)
-        self.written.append(_Written(self.n, self.n + cap.n_samples, steps, np.asarray(cap.lengths)))
+        self.written.append(
+            _Written(self.n, self.n + cap.n_samples, steps, np.asarray(cap.lengths))
+        )
         self.n += cap.n_samples
 
     def _start(self, cap: Capture) -> None:
@@ -280,7 +292,9 @@ class StoreWriter:
                 last[w.lengths >= tb] = 0
             for s in range(tb, t, step):
                 e = min(s + step, t)
-                arr[w.b0 : w.b1, s:e] = np.broadcast_to(last[:, None], (last.shape[0], e - s, *last.shape[1:]))
+                arr[w.b0 : w.b1, s:e] = np.broadcast_to(
+                    last[:, None], (last.shape[0], e - s, *last.shape[1:])
+                )
 
     def finish(self, model: Any = None) -> None:
         """Pad, write the metadata with ``complete: true`` and rename the store into place."""
@@ -331,7 +345,9 @@ class StoreWriter:
             trash = None
             if self.target.exists():
                 if not self.overwrite:
-                    raise FileExistsError(f"{self.target} exists; pass overwrite=True to replace it")
+                    raise FileExistsError(
+                        f"{self.target} exists; pass overwrite=True to replace it"
+                    )
                 trash = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
                 os.replace(self.target, trash)
             os.replace(self.tmp, self.target)
