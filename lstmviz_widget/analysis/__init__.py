@@ -10,11 +10,14 @@ padded steps are left out of every statistic.
 - :mod:`.memory` — retention (running product of the forget / update gate), memory flow.
 - :mod:`.drift` — per-step state jumps and their z-scores.
 - :mod:`.order` — unit orderings: variance, activation at t, time range, clustering.
+- :mod:`.corpus` — over whole data sets (in memory or a store, on dask): per-unit statistics,
+  LSTMVis-style ``match``, ``top_activations``.
 """
 
 from __future__ import annotations
 
 from ._common import mask_from_lengths
+from .corpus import Activation, Match, UnitStats, active_units, match, top_activations, unit_stats
 from .drift import Drift, drift, step_distance
 from .embed import embed
 from .health import (
@@ -46,14 +49,18 @@ from .order import (
 from .pca import PCAResult, pca
 
 __all__ = [
+    "Activation",
     "DeadUnits",
     "Drift",
     "GateSaturation",
     "HealthReport",
+    "Match",
     "MemoryFlow",
     "PCAResult",
     "StateCollapse",
     "UnitOrder",
+    "UnitStats",
+    "active_units",
     "correlation",
     "dead_units",
     "drift",
@@ -63,6 +70,7 @@ __all__ = [
     "health_report",
     "lstm_memory_flow",
     "mask_from_lengths",
+    "match",
     "memory_flow",
     "order_by_activation",
     "order_by_clustering",
@@ -73,4 +81,6 @@ __all__ = [
     "running_retention",
     "state_collapse",
     "step_distance",
+    "top_activations",
+    "unit_stats",
 ]
