@@ -84,64 +84,54 @@ class StoredCapture(Capture):
 
     path: Path | None
     meta: dict[str, Any]
+    _root: Any
 
     def select(self, samples: int | slice | Sequence[int]) -> Capture:
-        """The given samples as an in-memory Capture (numpy arrays), read in one pass."""
-        import dask
-
+        """The given samples as an in-memory Capture (numpy arrays). Reads the zarr chunks
+        that hold them and no others (the explorer's one sample on screen)."""
+        n = self.n_samples
         if isinstance(samples, (int, np.integer)):
-            n = self.n_samples
             if not -n <= int(samples) < n:
                 raise IndexError(f"sample {samples} out of range [0, {n - 1}]")
-            index: Any = [int(samples) % n]
+            index: list[int] = [int(samples) % n]
         elif isinstance(samples, slice):
-            index = list(range(self.n_samples))[samples]
+            index = list(range(n))[samples]
         else:
             index = [int(s) for s in samples]
         idx = np.asarray(index, dtype=np.int64)
-        lazy: dict[str, Any] = {}
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise IndexError(f"samples out of range [0, {n - 1}]")
+        contiguous = idx.size > 0 and bool(np.all(np.diff(idx) == 1))
 
-        def take(key: str, a: Any) -> None:
-            if a is not None:
-                lazy[key] = a[idx]
+        def read(path: str) -> np.ndarray:
+            arr = self._root[path]
+            if contiguous:
+                return np.asarray(arr[int(idx[0]) : int(idx[-1]) + 1])
+            return np.asarray(arr.oindex[idx])
 
-        for lc in self:
-            for key, a in lc._arrays().items():
-                if not key.startswith(("weight:", "grad_weight:")):
-                    take(f"{lc.name}\0{key}", a)
-        for name, att in self.attention.items():
-            take(f"attention\0{name}", att.scores)
-        if self.predictions is not None:
-            for key in Predictions._ARRAYS:
-                take(f"predictions\0{key}", getattr(self.predictions, key))
-        take("saliency", self.saliency)
-        (got,) = dask.compute(lazy)
         layers = {}
-        for lc in self:
+        for i, (lc, lm) in enumerate(zip(self, self.meta["layers"], strict=True)):
             arrays = {
                 k: v for k, v in lc._arrays().items() if k.startswith(("weight:", "grad_weight:"))
             }
-            arrays.update(
-                {k.split("\0", 1)[1]: v for k, v in got.items() if k.startswith(f"{lc.name}\0")}
-            )
+            for key in lm["arrays"]:
+                if key == "mask" and lc.mask is None:
+                    continue
+                arrays[key] = read(f"layers/{i}/{store_key(key)}")
             layers[lc.name] = LayerCapture._from_parts(lc._meta(), arrays)
         attention = {
-            name: AttentionCapture(scores=got[f"attention\0{name}"], **att._meta())
-            for name, att in self.attention.items()
+            name: AttentionCapture(scores=read(f"attention/{i}/scores"), **att._meta())
+            for i, (name, att) in enumerate(self.attention.items())
         }
         predictions = None
         if self.predictions is not None:
             predictions = Predictions(
                 **self.predictions._meta(),
-                **{
-                    k: got[f"predictions\0{k}"]
-                    for k in Predictions._ARRAYS
-                    if f"predictions\0{k}" in got
-                },
+                **{k: read(f"predictions/{k}") for k in self.meta["prediction_arrays"]},
             )
         tokens = None
         if self.tokens is not None:
-            tokens = [self.tokens[int(i)] for i in idx]
+            tokens = [[str(t) for t in row] for row in read("tokens")]
         return Capture(
             layers=layers,
             lengths=np.asarray(self.lengths)[idx],
@@ -149,7 +139,7 @@ class StoredCapture(Capture):
             model_name=self.model_name,
             attention=attention,
             predictions=predictions,
-            saliency=got.get("saliency"),
+            saliency=read("saliency") if self.saliency is not None else None,
             loss=self.loss,
         )
 
@@ -229,4 +219,5 @@ def open_store(path: str | os.PathLike[str] | Any) -> StoredCapture:
     )
     cap.path = p
     cap.meta = meta
+    cap._root = root
     return cap
