@@ -113,7 +113,8 @@ describe("matches view (store-backed explorer)", () => {
   });
 
   it("sets store_sample and applies a pending jump on mount", () => {
-    const { model, s, el } = setup({ n_samples: 50, sample: 3, jump: [5, 8], matches: [ROW], path: "" });
+    const { model, s, el } = setup({ n_samples: 50, sample: 3, jump: [5, 8], matches: [ROW], threshold: 0, path: "" });
+    expect(el.querySelector<HTMLInputElement>("input.lstmviz-match-threshold")?.value).toBe("0");
     expect(s.state.brush).toEqual([5, 8]);
     expect(s.state.timestep).toBe(5);
     expect(el.querySelectorAll("button.lstmviz-match")).toHaveLength(1); // the list survives

@@ -29,6 +29,8 @@ export interface StoreInfo {
   sample: number;
   jump: [number, number] | null;
   matches: MatchRow[];
+  /** The threshold of the last search (kept when a jump rebuilds the views). */
+  threshold?: number;
   path: string;
 }
 
@@ -110,7 +112,7 @@ export function createMatches(
   const threshold = html("input", "lstmviz-match-threshold");
   threshold.type = "number";
   threshold.step = "0.05";
-  threshold.value = "0.3";
+  threshold.value = String(info.threshold ?? 0.3);
   threshold.title = "a unit is on where its value exceeds this";
   threshold.setAttribute("aria-label", "activation threshold");
   const thresholdLabel = html("label", "lstmviz-group");

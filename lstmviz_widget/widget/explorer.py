@@ -129,6 +129,7 @@ class LSTMExplorer(anywidget.AnyWidget):
                 "sample": self._shown,
                 "jump": None if jump is None else [int(jump[0]), int(jump[1])],
                 "matches": self._matches,
+                "threshold": getattr(self, "last_query", {}).get("threshold", 0.3),
                 "path": str(self.store.path) if self.store.path is not None else "",
             }
         return payload
@@ -169,6 +170,8 @@ class LSTMExplorer(anywidget.AnyWidget):
 
         source = self.store if self.store is not None else self.capture
         sample = self._shown if self.store is not None else self.sample
+        self.last_query = {"sample": sample, "t0": int(t0), "t1": int(t1), "units": units,
+                           "threshold": float(threshold), "layer": self.layer}  # fmt: skip
         return match(
             source, units or None, threshold=threshold, sample=sample, t0=t0, t1=t1,
             layer=self.layer, quantity=self.quantity, k=k,
