@@ -380,3 +380,26 @@ def _features_change(model):
     with StoreWriter(None) as w:
         w.append(cap)
         w.append(other)
+
+
+def test_missing_zarr_says_how_to_install(tmp_path):
+    code = textwrap.dedent(
+        f"""
+        import sys
+        class Block:
+            def find_spec(self, name, *a, **k):
+                if name.split('.')[0] in ('zarr', 'dask'):
+                    raise ImportError('blocked ' + name, name=name.split('.')[0])
+        sys.meta_path.insert(0, Block())
+        from lstmviz_widget import Capture
+        try:
+            Capture.open({str(tmp_path)!r})
+        except ImportError as err:
+            print(err)
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert 'pip install "lstmviz-widget[store]"' in run.stdout
+    assert "zarr" in run.stdout

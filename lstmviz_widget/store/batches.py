@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -72,21 +73,35 @@ def capture_batches(
         leave=True,
     )
     writer = StoreWriter(target, overwrite=overwrite, pad_token=_pad_token(tokens))
+    # batch i is written (compressed, to disk) on a thread while batch i + 1 is captured: at
+    # most two batches' captures are alive, and the store costs little more than the capture
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmviz-store")
+    pending: Future[None] | None = None
     try:
         with writer:
-            for i, batch in enumerate(source.batches):
-                cap = capture(
-                    model, batch.x, mask=batch.mask, tokens=batch.tokens, y=batch.y,
-                    gradients=gradients, loss=loss,
-                )  # fmt: skip
-                if i == 0 and target is None and source.n_batches:
-                    _guard_in_memory(cap, source.n_batches, n_samples_of(batch.x, n_inputs))
-                writer.append(cap)
-                del cap
-                bar.update(1)
-                bar.set_postfix(samples=writer.n, refresh=False)
+            try:
+                for i, batch in enumerate(source.batches):
+                    cap = capture(
+                        model, batch.x, mask=batch.mask, tokens=batch.tokens, y=batch.y,
+                        gradients=gradients, loss=loss,
+                    )  # fmt: skip
+                    if i == 0 and target is None and source.n_batches:
+                        _guard_in_memory(cap, source.n_batches, n_samples_of(batch.x, n_inputs))
+                    if pending is not None:
+                        pending.result()  # the previous batch is on disk (or its error raises)
+                        bar.update(1)
+                        bar.set_postfix(samples=writer.n, refresh=False)
+                    pending = pool.submit(writer.append, cap)
+                    del cap
+                if pending is not None:
+                    pending.result()
+                    bar.update(1)
+            finally:
+                if pending is not None and not pending.done():
+                    pending.exception()  # let a running write end before the cleanup
             writer.finish(model)
     finally:
+        pool.shutdown(wait=True)
         bar.close()
     if target is not None:
         return open_store(target)

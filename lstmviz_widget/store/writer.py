@@ -11,8 +11,8 @@ Layout (one zarr group; ``:`` in a LayerCapture key becomes ``/``)::
     predictions/values, confidence, predicted, mispredicted
 
 Per-step arrays are chunked along samples and time (whole units per chunk) and compressed
-(Blosc LZ4, byte shuffle). The group's ``lstmviz`` attribute holds the metadata (model and layer
-description, shapes, loss) and ``complete: true``; it is written last, into a temporary
+(Blosc LZ4 level 1, byte shuffle). The group's ``lstmviz`` attribute holds the metadata (model
+and layer description, shapes, loss) and ``complete: true``; it is written last, into a temporary
 directory beside the target that is then renamed into place. An interrupted capture removes the
 temporary directory; one killed outright leaves a hidden ``.<name>.<random>.tmp`` without the
 marker, which :func:`~.reader.open_store` refuses as incomplete.
@@ -180,14 +180,15 @@ class StoreWriter:
             row = max(1, int(np.prod(shape[2:], dtype=np.int64)) * value.dtype.itemsize * cs)
             chunks[1] = int(max(1, min(shape[1], CHUNK_BYTES // row)))
         dtype: Any = str if value.dtype.kind in "UOT" else value.dtype
-        codec = self._zarr.codecs.BloscCodec(cname="lz4", clevel=5, shuffle="shuffle")
+        codec = self._zarr.codecs.BloscCodec(cname="lz4", clevel=1, shuffle="shuffle")
         arr = self.root.create_array(
             name,
             shape=(0, *shape[1:]),
             chunks=tuple(chunks),
             dtype=dtype,
             fill_value=fill,
-            compressors=codec if dtype is not str else None,
+            # an in-memory store is read back at once: compressing it would be wasted work
+            compressors=codec if dtype is not str and self.target is not None else None,
         )
         self.arrays[name] = arr
         return arr
