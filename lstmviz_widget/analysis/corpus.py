@@ -66,11 +66,12 @@ def _valid(lc: LayerCapture, cap: Capture) -> Any:
     """(B, T) valid steps: the layer's mask, else every step."""
     if lc.mask is not None:
         return lc.mask
-    b, t = lc.h.shape[:2]
-    if _is_dask(lc.h):
+    h: Any = lc.h
+    b, t = h.shape[:2]
+    if _is_dask(h):
         import dask.array as da
 
-        return da.ones((b, t), dtype=bool, chunks=(lc.h.chunks[0], t))
+        return da.ones((b, t), dtype=bool, chunks=(h.chunks[0], t))
     return np.ones((b, t), bool)
 
 

@@ -125,10 +125,10 @@ class StoredCapture(Capture):
         }
         predictions = None
         if self.predictions is not None:
-            predictions = Predictions(
-                **self.predictions._meta(),
-                **{k: read(f"predictions/{k}") for k in self.meta["prediction_arrays"]},
-            )
+            found: dict[str, Any] = {
+                k: read(f"predictions/{k}") for k in self.meta["prediction_arrays"]
+            }
+            predictions = Predictions(**self.predictions._meta(), **found)
         tokens = None
         if self.tokens is not None:
             tokens = [[str(t) for t in row] for row in read("tokens")]
