@@ -196,7 +196,7 @@ def open_store(path: str | os.PathLike[str] | Any) -> StoredCapture:
             arrays[f"weight:{w}"] = np.asarray(root[f"layers/{i}/weight/{w}"][...])
         for w in lm["grad_weights"]:
             arrays[f"grad_weight:{w}"] = np.asarray(root[f"layers/{i}/grad_weight/{w}"][...])
-        if not lm["model_mask"] and bool(np.all(lengths == lm["steps"])):
+        if not lm["has_mask"]:
             arrays.pop("mask", None)  # as in memory: no mask when every step is valid
         layers[lm["name"]] = LayerCapture._from_parts(lm, arrays)
     attention = {

@@ -315,7 +315,10 @@ class StoreWriter:
         for i, lay in enumerate(self.layers):
             meta = dict(lay.meta)
             meta["fidelity"] = lay.fidelity
-            meta["model_mask"] = lay.model_mask
+            steps = int(self.arrays[f"layers/{i}/h"].shape[1])
+            grew = any(w.steps.get(f"layers/{i}/h", steps) < steps for w in self.written)
+            # as in memory: a mask when some batch had one (ragged or the model's) or was padded
+            meta["has_mask"] = lay.model_mask or grew
             meta["arrays"] = lay.keys
             meta["steps"] = int(self.arrays[f"layers/{i}/h"].shape[1])
             meta["units"] = int(self.arrays[f"layers/{i}/h"].shape[2])
