@@ -433,3 +433,25 @@ def test_multi_input_attention_model_in_a_store(tmp_path):
     assert_same(ref, st.compute())
     gen = capture(model, ([xe[i : i + 2], xd[i : i + 2]] for i in range(0, 7, 2)), progress=False)
     assert_same(ref, gen)
+
+
+def test_memory_guard_of_a_batch_source_into_memory(token_model, monkeypatch, tmp_path):
+    """Batches that fit one by one but not all together in RAM: refused after the first."""
+    served = []
+
+    class Many(keras.utils.PyDataset):
+        def __len__(self):
+            return 50
+
+        def __getitem__(self, i):
+            served.append(i)
+            return _ids(4, 20, seed=i)
+
+    monkeypatch.setenv("LSTMVIZ_MEMORY_LIMIT", str(200_000))  # one batch needs ~35 kB
+    with pytest.raises(MemoryError, match=r"50 batches of 4 sequences.*store=") as err:
+        capture(token_model, Many(), progress=False)
+    assert "GiB" in str(err.value)
+    assert served == [0]  # nothing captured past the first batch
+    # the way out it names: the same data, same limit, to a store
+    st = capture(token_model, Many(), store=tmp_path / "m.zarr", progress=False)
+    assert st.n_samples == 200
