@@ -18,6 +18,7 @@ import { createGradients } from "./views/gradients";
 import { createHealth } from "./views/health";
 import { createHeatmap } from "./views/heatmap";
 import { createInputTrack } from "./views/input";
+import { matchesView } from "./views/matches";
 import { createMemoryFlow } from "./views/memory";
 import { createTrajectory } from "./views/pca";
 import { createScatter } from "./views/scatter";
@@ -136,7 +137,7 @@ export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (e
     const tracks = html("div", "lstmviz-tracks");
     const cards = html("div", "lstmviz-cards");
     root.append(header, tracks, cards);
-    mount(header, [createControls, createDownload]);
+    mount(header, [createControls, createDownload, matchesView(model)]);
     mount(tracks, [
       createInputTrack,
       createHeatmap,

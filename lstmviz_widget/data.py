@@ -377,6 +377,15 @@ class Capture:
         return write_npz(path, arrays, progress=progress)
 
     @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Capture:
+        """Open a store written by ``capture(..., store=path)``, lazily: its arrays are dask
+        arrays read when used (see :mod:`lstmviz_widget.store`). Needs zarr and dask (the
+        ``[store]`` extra), not Keras."""
+        from .store.reader import open_store
+
+        return open_store(path)
+
+    @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Capture:
         """Read a capture written by :meth:`save`. Needs numpy only.
 

@@ -12,11 +12,14 @@ padded steps are left out of every statistic.
 - :mod:`.drift` — per-step state jumps and their z-scores.
 - :mod:`.order` — unit orderings: variance, activation at t, brushed range (the explorer's row
   orders, same numbers: :func:`unit_order`), clustering.
+- :mod:`.corpus` — over whole data sets (in memory or a store, on dask): per-unit statistics,
+  LSTMVis-style ``match``, ``top_activations``.
 """
 
 from __future__ import annotations
 
 from ._common import mask_from_lengths
+from .corpus import Activation, Match, UnitStats, active_units, match, top_activations, unit_stats
 from .drift import Drift, drift, step_distance
 from .embed import embed
 from .health import (
@@ -49,14 +52,18 @@ from .order import (
 from .pca import PCAResult, pca
 
 __all__ = [
+    "Activation",
     "DeadUnits",
     "Drift",
     "GateSaturation",
     "HealthReport",
+    "Match",
     "MemoryFlow",
     "PCAResult",
     "StateCollapse",
     "UnitOrder",
+    "UnitStats",
+    "active_units",
     "correlation",
     "dead_units",
     "drift",
@@ -66,6 +73,7 @@ __all__ = [
     "health_report",
     "lstm_memory_flow",
     "mask_from_lengths",
+    "match",
     "memory_flow",
     "order_by_activation",
     "order_by_clustering",
@@ -76,5 +84,7 @@ __all__ = [
     "running_retention",
     "state_collapse",
     "step_distance",
+    "top_activations",
     "unit_order",
+    "unit_stats",
 ]

@@ -11,8 +11,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 
-from .._progress import progress
+from .. import _progress
 from ..data import GATE_NAMES, Capture, LayerCapture
+from ..store.guard import check_capture_memory
 from .assemble import merge, pad
 from .attention import capture_attention
 from .discover import functional_graph
@@ -158,6 +159,10 @@ def capture(
     y: Any = None,
     gradients: bool = False,
     loss: Any = None,
+    store: Any = None,
+    batch_size: int | None = None,
+    overwrite: bool = False,
+    progress: bool | None = None,
 ) -> Capture:
     """Record every recurrent layer's states and gates for ``seq``, verified against Keras.
 
@@ -185,16 +190,32 @@ def capture(
         The loss L (summed over the batch, so each sample's gradients are its own): None for
         the model's compiled loss, a Keras loss name, a callable ``loss(y_true, y_pred)``, or
         an int ``k`` for the logit of class k (the output layer's pre-activation).
+    store, batch_size, overwrite, progress
+        Whole data sets (``seq`` may then also be a generator of ``x``/``(x, y)`` batches, a
+        ``tf.data.Dataset`` or a ``keras.utils.PyDataset``): captured batch by batch into the
+        zarr store ``store`` (returned opened, lazily), or into memory without ``store``; see
+        :mod:`lstmviz_widget.store`. ``overwrite=False`` refuses an existing store;
+        ``progress`` shows a progress bar (tqdm) for captures over a second.
 
     Returns
     -------
     Capture
     """
+    from ..store.sources import is_batch_source
+
+    if store is not None or batch_size is not None or is_batch_source(seq):
+        from ..store.batches import capture_batches
+
+        return capture_batches(
+            capture, model, seq, mask=mask, tokens=tokens, y=y, gradients=gradients, loss=loss,
+            store=store, batch_size=batch_size, overwrite=overwrite, progress=progress,
+        )  # fmt: skip
     graph = functional_graph(model)
     specs = [tuple(t.shape) for t in graph.inputs]
     dtypes = [str(t.dtype) for t in graph.inputs]
     batch = prepare_batch(seq, specs, dtypes, mask)
     b, t = batch.arrays[0].shape[0], int(batch.lengths.max())
+    check_capture_memory(model, b, t, gradients=gradients)  # MemoryError before any work
     y_arr = None if y is None else np.asarray(y)
     if y_arr is not None and (y_arr.ndim == 0 or y_arr.shape[0] != b):
         raise ValueError(f"y has shape {np.shape(y)}; expected one target per sequence ({b}, ...)")
@@ -214,7 +235,9 @@ def capture(
     parts: dict[str, list[tuple[np.ndarray, dict[str, Any]]]] = {}
     total_loss = 0.0
     saliency = np.zeros((b, t), np.float32) if gradients else None
-    for length in progress(np.unique(batch.lengths), desc="capture (length groups)"):
+    for length in _progress.progress(
+        np.unique(batch.lengths), desc="capture (length groups)", enabled=progress
+    ):
         idx = np.flatnonzero(batch.lengths == length)
         # only a ragged batch is cut to the group's length; a multi-input model's inputs keep
         # their own lengths (a decoder may be longer than its encoder)

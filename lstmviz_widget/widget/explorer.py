@@ -60,6 +60,10 @@ class LSTMExplorer(anywidget.AnyWidget):
     epoch = t.Int(0).tag(sync=True)
     """int: Index of the training snapshot shown (see :meth:`from_snapshots`); 0 otherwise."""
 
+    store_sample = t.Int(0).tag(sync=True)
+    """int: With a store (``LSTMExplorer(Capture.open(...))``): the sample of the store shown
+    (only it is read and sent; ``sample`` is then 0). Synced both ways. Default 0."""
+
     _data = t.Dict().tag(sync=True)
 
     def __init__(
@@ -96,6 +100,17 @@ class LSTMExplorer(anywidget.AnyWidget):
             cap = capture(model_or_capture, seq, mask=mask, tokens=tokens)
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")
+        self.store: Any = None
+        """StoredCapture or None: the store behind the explorer (``Capture.open``)."""
+        shown = 0
+        if hasattr(cap, "select") and getattr(cap, "meta", None) is not None:
+            self.store = cap
+            if not 0 <= int(sample) < cap.n_samples:
+                raise ValueError(f"sample must be in [0, {cap.n_samples - 1}], got {sample}")
+            shown, sample = int(sample), 0
+            cap = cap.select(shown)
+        self._shown = shown
+        self._matches: list[dict[str, Any]] = []
         self.capture: Capture = cap
         """Capture: the arrays the views draw (read-only by convention)."""
         self._transport = transport
@@ -104,12 +119,120 @@ class LSTMExplorer(anywidget.AnyWidget):
         """list of (epoch, Capture): what the ``epoch`` trait scrubs across."""
         self._payload_epoch = index  # the snapshot `_data` was built for
         epochs = None if _snapshots is None else [int(e) for e, _ in snapshots]
-        data = payload.capture_payload(cap, epochs, transport=transport)
         first = cap.layer_names[0]
-        super().__init__(_data=data, layer=layer or first, epoch=index)
+        if self.store is not None:
+            data = self._payload(cap, None)
+        else:
+            data = payload.capture_payload(cap, epochs, transport=transport)
+        super().__init__(_data=data, layer=layer or first, epoch=index, store_sample=shown)
+        if self.store is not None:
+            self.on_msg(self._on_store_msg)
         self.sample = sample
         self.timestep = timestep
         self.quantity = quantity
+
+    # -- a store: one sample at a time, find similar ----------------------------------------
+    def _payload(self, cap: Capture, jump: tuple[int, int] | None) -> dict[str, Any]:
+        data = payload.capture_payload(cap, None, transport=self._transport)
+        if self.store is not None:
+            data["store"] = {
+                "n_samples": self.store.n_samples,
+                "sample": self._shown,
+                "jump": None if jump is None else [int(jump[0]), int(jump[1])],
+                "matches": self._matches,
+                "threshold": getattr(self, "last_query", {}).get("threshold", 0.3),
+                "path": str(self.store.path) if self.store.path is not None else "",
+            }
+        return data
+
+    def _show(self, sample: int, jump: tuple[int, int] | None = None) -> None:
+        cap = self.store.select(sample)
+        self._shown = sample
+        self.capture = cap
+        with self.hold_sync():
+            self.store_sample = sample
+            self._data = self._payload(cap, jump)
+            t = jump[0] if jump is not None else self.timestep
+            self.timestep = min(max(int(t), 0), cap.n_steps - 1)
+
+    @t.validate("store_sample")
+    def _check_store_sample(self, proposal: t.Bunch) -> int:
+        store = getattr(self, "store", None)
+        return self._in_range("store_sample", proposal["value"], store.n_samples if store else 1)
+
+    @t.observe("store_sample")
+    def _on_store_sample(self, change: dict[str, Any]) -> None:
+        if getattr(self, "store", None) is not None and change["new"] != self._shown:
+            self._show(int(change["new"]))
+
+    def find_similar(
+        self,
+        t0: int,
+        t1: int,
+        *,
+        units: list[int] | None = None,
+        threshold: float = 0.3,
+        k: int = 20,
+    ) -> list[Any]:
+        """Windows across the store like steps ``t0 … t1 − 1`` of the sample shown: the units
+        of the current layer and quantity on there (or ``units``) matched over every sample
+        (:func:`lstmviz_widget.analysis.match`, ranked as LSTMVis ranks), best first."""
+        from ..analysis.corpus import match
+
+        source = self.store if self.store is not None else self.capture
+        sample = self._shown if self.store is not None else self.sample
+        self.last_query = {"sample": sample, "t0": int(t0), "t1": int(t1), "units": units,
+                           "threshold": float(threshold), "layer": self.layer}  # fmt: skip
+        return match(
+            source, units or None, threshold=threshold, sample=sample, t0=t0, t1=t1,
+            layer=self.layer, quantity=self.quantity, k=k,
+        )  # fmt: skip
+
+    def goto(self, sample: int, t0: int, t1: int) -> None:
+        """Show steps ``t0 … t1 − 1`` of ``sample`` (of the store, with one): the sample is
+        loaded, the cursor moves to ``t0``, the view zooms to and brushes the range."""
+        if self.store is None:
+            self.sample = sample
+            self.timestep = t0
+            self.send({"type": "lstmviz-jump", "t0": int(t0), "t1": int(t1)})
+        elif int(sample) != self._shown:
+            self._show(int(sample), (int(t0), int(t1)))
+        else:
+            self.timestep = int(t0)
+            self.send({"type": "lstmviz-jump", "t0": int(t0), "t1": int(t1)})
+
+    def _on_store_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        if kind == "lstmviz-goto":
+            self.goto(int(content["sample"]), int(content["t0"]), int(content["t1"]))
+        elif kind == "lstmviz-match":
+            reply: dict[str, Any] = {"type": "lstmviz-matches", "id": content.get("id")}
+            try:
+                found = self.find_similar(
+                    int(content["t0"]),
+                    int(content["t1"]),
+                    units=[int(u) for u in content.get("units") or []] or None,
+                    threshold=float(content.get("threshold", 0.3)),
+                    k=int(content.get("k", 20)),
+                )
+                self._matches = [
+                    {
+                        "sample": m.sample,
+                        "t0": m.t0,
+                        "t1": m.t1,
+                        "score": round(m.score, 4),
+                        "n_selected": m.n_selected,
+                        "n_union": m.n_union,
+                        "text": " ".join(m.tokens or [])[:120],
+                    }
+                    for m in found
+                ]
+                reply["rows"] = self._matches
+            except (ValueError, IndexError, KeyError) as err:
+                reply["error"] = str(err)
+            self.send(reply)
 
     @classmethod
     def from_snapshots(
