@@ -147,6 +147,17 @@ def test_difference_payload_equals_analysis_diff(numeric_model, x):
     w.mode = "original"
     got, _ = _payload_array(w, "lstm", "h")
     np.testing.assert_array_equal(got, w.baseline["lstm"].h)
+    # Switching back re-sends the payload built before (nothing computed again) ...
+    w.mode = "difference"
+    layers = w._data["layers"]
+    w.mode = "edited"
+    w.mode = "difference"
+    assert w._data["layers"] is layers
+    # ... until the edits change.
+    w.undo()
+    assert w._data["layers"] is not layers
+    got, _ = _payload_array(w, "lstm", "h")
+    np.testing.assert_array_equal(got, diff(w.baseline, w.edited)["lstm"].h)
 
 
 def test_token_edits_by_label_id_and_mask(token_model, ids):
@@ -291,3 +302,13 @@ def test_masking_a_step_changes_nothing_before_it(numeric_model, x):
         assert d[name].first_changed()[0] == 5
     # masked: the state is carried over from step 4
     np.testing.assert_array_equal(w.edited["lstm"].h[0, 5], w.baseline["lstm"].h[0, 4])
+
+
+def test_token_ids_are_checked_against_the_embedding(token_model, ids):
+    w = LSTMExplorer(token_model, ids)  # no vocabulary: ids only, range from the Embedding
+    with pytest.raises(ValueError, match=r"token id must be in \[0, 7\], got 8"):
+        w.edit(0, token=8)
+    with pytest.raises(ValueError, match="has no vocabulary: pass vocab="):
+        w.edit(0, token="cat")
+    assert w.edit(0, token=7).tokens is None
+    assert w.edits[0].label == "step 0: '1' → '7'"

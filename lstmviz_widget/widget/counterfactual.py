@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +126,8 @@ class Counterfactual:
         self._runs: list[Capture] = []  # the capture after each edit: undo is instant
         self.edited: Capture | None = None
         self._difference: Capture | None = None
+        self._first: tuple[Capture, dict[str, list[int]]] | None = None  # per edited run
+        self._payloads: dict[int, tuple[Capture, dict[str, Any]]] = {}
         b, t = baseline.n_samples, baseline.n_steps
         self.vocab = _vocab_from(tokens, vocab, b, t)
         self._ids = {label: i for i, label in self.vocab.items()} if self.vocab else {}
@@ -269,10 +271,19 @@ class Counterfactual:
                 f"(int), got {type(token).__name__}"
             )
         tid = int(token)
-        top = max(self.vocab) + 1 if self.vocab else None
+        top = self._n_tokens()
         if tid < 0 or (top is not None and tid >= top):
             raise ValueError(f"token id must be in [0, {top - 1 if top else '…'}], got {tid}")
         return tid
+
+    def _n_tokens(self) -> int | None:
+        """How many token ids the model takes: its first Embedding's ``input_dim`` (read off
+        the layer object, no Keras import), else the vocabulary's size, else unknown."""
+        for layer in getattr(self.model, "layers", None) or []:
+            n = getattr(layer, "input_dim", None)
+            if type(layer).__name__ == "Embedding" and isinstance(n, int):
+                return n
+        return max(self.vocab) + 1 if self.vocab else None
 
     def _features(self, value: Any) -> np.ndarray:
         assert self.seq is not None
@@ -331,6 +342,7 @@ class Counterfactual:
         cap = self.run(edits)
         self.edits, self._runs = edits, [*self._runs, cap]
         self.edited, self._difference = cap, None
+        self._forget()
         return cap
 
     def undo(self) -> Edit | None:
@@ -339,12 +351,45 @@ class Counterfactual:
         last = self.edits[-1]
         self.edits, self._runs = self.edits[:-1], self._runs[:-1]
         self.edited, self._difference = (self._runs[-1] if self._runs else None), None
+        self._forget()
         return last
 
     def reset(self) -> None:
         self.edits, self._runs, self.edited, self._difference = [], [], None, None
+        self._forget()
 
     # -- payload -----------------------------------------------------------------------
+    def payload(
+        self,
+        mode: str,
+        build: Callable[[Capture], dict[str, Any]],
+        encode: Callable[..., dict[str, Any]],
+        transport: str,
+    ) -> dict[str, Any]:
+        """``_data`` (without ``counterfactual``) for ``mode``, built once per run: switching
+        modes or undoing re-sends what was built before instead of computing it again."""
+        cap = self.shown(mode if self.edited is not None else "original")
+        key = id(cap)
+        if key not in self._payloads or self._payloads[key][0] is not cap:
+            if mode == "difference" and self.edited is not None:
+                edited = self.payload("edited", build, encode, transport)
+                built = difference_payload(edited, cap, encode, transport)
+            else:
+                built = build(cap)
+            self._payloads[key] = (cap, built)
+        return self._payloads[key][1]
+
+    def seed(self, payload: dict[str, Any]) -> None:
+        """The original run's payload, as the explorer built it first."""
+        self._payloads[id(self.baseline)] = (self.baseline, payload)
+
+    def _forget(self) -> None:
+        """Drop payloads of runs that are gone (after undo / reset / a new edit)."""
+        alive = {id(c) for c in (self.baseline, *self._runs)}
+        if self._difference is not None:
+            alive.add(id(self._difference))
+        self._payloads = {k: v for k, v in self._payloads.items() if k in alive}
+
     def shown(self, mode: str) -> Capture:
         if mode == "original" or self.edited is None:
             return self.baseline
@@ -367,10 +412,13 @@ class Counterfactual:
         if self.edited is not None:
             from ..analysis.diff import diff
 
-            first = {
-                name: [int(v) for v in d.first_changed()]
-                for name, d in diff(self.baseline, self.edited).items()
-            }
+            if self._first is None or self._first[0] is not self.edited:
+                found = {
+                    name: [int(v) for v in d.first_changed()]
+                    for name, d in diff(self.baseline, self.edited).items()
+                }
+                self._first = (self.edited, found)
+            first = self._first[1]
             # The earliest edited step per sample; a layer that changed before it reads a
             # backward layer's output (a layer above a Bidirectional): say so.
             earliest: dict[int, int] = {}
@@ -397,13 +445,60 @@ class Counterfactual:
         }
 
 
-def difference_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """Drop what has no meaning for a difference (health findings, PCA of differences)."""
-    for layer in payload["layers"]:
-        layer["health"] = None
-        layer["pca"] = None
-        layer["grad_norms"] = None
-        layer["weight_grads"] = None
-    payload["saliency"] = None
-    payload["attention"] = []
-    return payload
+def _pad(a: np.ndarray, t: int) -> np.ndarray:
+    """Pad the time axis to ``t`` steps (as the payload pads a decoder shorter than its encoder)."""
+    if a.shape[1] == t:
+        return a
+    out = np.zeros((a.shape[0], t, *a.shape[2:]), np.float32)
+    out[:, : a.shape[1]] = a
+    return out
+
+
+def difference_payload(
+    edited: dict[str, Any], dcap: Capture, encode: Callable[..., dict[str, Any]], transport: str
+) -> dict[str, Any]:
+    """The difference mode's ``_data``: the edited run's payload with its states, gates, input
+    track and confidence replaced by edited − original (``dcap``), and what has no meaning for
+    a difference left out (health findings, PCA, gradients, saliency, attention). Built from
+    the edited payload, so nothing but the differences is computed again."""
+    t = int(edited["n_steps"])
+    layers = []
+    for lay, lc in zip(edited["layers"], dcap, strict=True):
+        arrays = {"h": encode(_pad(lc.h, t), transport)}
+        if lc.c is not None:
+            arrays["c"] = encode(_pad(lc.c, t), transport)
+        for g, a in lc.gates.items():
+            arrays[f"gate:{g}"] = encode(_pad(a, t), transport)
+        layers.append(
+            {
+                **lay,
+                "arrays": arrays,
+                "health": None,
+                "pca": None,
+                "grad_norms": None,
+                "weight_grads": None,
+            }
+        )
+    out = {**edited, "layers": layers, "saliency": None, "attention": [], "loss": None}
+    out["tokens"] = dcap.tokens
+    if edited.get("input") is not None:
+        first = next(iter(dcap))
+        shown = edited["input"]["values"]["shape"][-1]
+        out["input"] = {
+            **edited["input"],
+            "label": f"{edited['input']['label']}, edited − original",
+            "values": encode(_pad(np.asarray(first.inputs[..., :shown], np.float32), t)),
+        }
+    p = dcap.predictions
+    if edited.get("predictions") is not None and p is not None and p.confidence is not None:
+        out["predictions"] = {
+            **edited["predictions"],
+            "task": p.task,
+            "reason": p.reason,
+            "confidence": encode(_pad(p.confidence, t)),
+            "predicted": None,
+            "mispredicted": None,
+        }
+    else:
+        out["predictions"] = None
+    return out

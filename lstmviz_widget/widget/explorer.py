@@ -9,7 +9,7 @@ import anywidget
 import traitlets as t
 
 from ..data import Capture, LayerCapture
-from ._serialization import TRANSPORTS, capture_payload
+from ._serialization import TRANSPORTS, capture_payload, encode_array
 from .counterfactual import MODES, Counterfactual, Edit
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -112,6 +112,7 @@ class LSTMExplorer(anywidget.AnyWidget):
         first = cap.layer_names[0]
         super().__init__(_data=capture_payload(cap, transport=transport), layer=layer or first)
         if self._cf.editable:
+            self._cf.seed(self._data)
             self._data = {**self._data, "counterfactual": self._cf.info("original", sample)}
         self.on_msg(self._on_edit_message)
         self.sample = sample
@@ -295,13 +296,13 @@ class LSTMExplorer(anywidget.AnyWidget):
     @t.observe("mode")
     def _on_mode(self, change: dict[str, Any]) -> None:
         mode = change["new"]
-        shown = self._cf.shown(mode)
-        payload = capture_payload(shown, transport=self._transport)
-        if mode == "difference":
-            from .counterfactual import difference_payload
-
-            payload = difference_payload(payload)
-        self.capture = shown
+        payload = self._cf.payload(
+            mode,
+            lambda cap: capture_payload(cap, transport=self._transport),
+            encode_array,
+            self._transport,
+        )
+        self.capture = self._cf.shown(mode)
         self._data = {**payload, "counterfactual": self._cf.info(mode, self.sample)}
 
     def _on_edit_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
