@@ -8,6 +8,7 @@ import { mountExplorer, type ExplorerModel } from "./explorer";
 import type { CounterfactualPayload } from "./model";
 import { colorScaleFor } from "./scales";
 import { FakeModel, makePayload } from "./testing";
+import { f32Bytes } from "./testing";
 import { parseToken, parseValue } from "./views/edit";
 
 class EditFake extends FakeModel {
@@ -106,6 +107,31 @@ describe("edit view", () => {
     view!.querySelector<HTMLButtonElement>('[data-mode="difference"]')!.click();
     expect(model.setCalls.at(-1)).toEqual(["mode", "difference"]);
     expect(model.saves.length).toBeGreaterThan(0);
+    stop();
+  });
+
+  it("shows the prediction at the cursor before → after", () => {
+    const T = 20;
+    const arr = (vals: number[], dtype = "float32") => ({
+      dtype,
+      shape: [2, T],
+      data: dtype === "int32" ? new Uint8Array(new Int32Array(vals).buffer) : f32Bytes(vals),
+    });
+    const conf = (v: number) => Array.from({ length: 2 * T }, (_, i) => (i === 4 ? v : 0.5));
+    const cls = (v: number) => Array.from({ length: 2 * T }, (_, i) => (i === 4 ? v : 0));
+    const { view, stop } = mount({
+      edits: [{ kind: "token", t: 4, sample: 0, label: "x" }],
+      mode: "edited",
+      predictions: {
+        task: "classification",
+        mode: "sequence",
+        original: { confidence: arr(conf(0.9)), predicted: arr(cls(3), "int32") },
+        edited: { confidence: arr(conf(0.25)), predicted: arr(cls(5), "int32") },
+      },
+    });
+    const line = view!.querySelector<HTMLElement>(".lstmviz-edit-prediction")!;
+    expect(line.hidden).toBe(false);
+    expect(line.textContent).toBe("prediction at step 4: class 3 (p 0.900) → class 5 (p 0.250)");
     stop();
   });
 

@@ -116,6 +116,13 @@ export interface CounterfactualPayload {
   notes: Record<string, string>;
   /** Layer name → per sample the first step where edited and original differ (-1: never). */
   first_changed: Record<string, number[]>;
+  /** Both runs' per-step predictions, (B, T) each, once there is an edit; else null. */
+  predictions?: {
+    task: string;
+    mode: string;
+    original: { confidence: EncodedArray; predicted: EncodedArray | null };
+    edited: { confidence: EncodedArray; predicted: EncodedArray | null };
+  } | null;
   sample: number;
 }
 

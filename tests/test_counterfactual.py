@@ -173,6 +173,17 @@ def test_token_edits_by_label_id_and_mask(token_model, ids):
     assert len(w.edits) == 1
     assert w.edits[0].kind == "token"
     assert "'the' → 'dog'" in w.edits[0].label
+    # both runs' predictions travel for the edit view's "before → after" (binary, int32)
+    stripped, paths, buffers = _remove_buffers(w.get_state())
+    pred = stripped["_data"]["counterfactual"]["predictions"]
+    assert pred["task"] == "classification"
+    for run, c in (("original", w.baseline), ("edited", w.edited)):
+        path = ["_data", "counterfactual", "predictions", run, "predicted", "data"]
+        got = np.frombuffer(buffers[paths.index(path)], "<i4").reshape(1, T)
+        np.testing.assert_array_equal(got, c.predictions.predicted)
+        path = ["_data", "counterfactual", "predictions", run, "confidence", "data"]
+        got = np.frombuffer(buffers[paths.index(path)], "<f4").reshape(1, T)
+        np.testing.assert_array_equal(got, c.predictions.confidence)
     w.edit(2, token=5)
     assert w.edited.tokens[0][2] == "ran"
     w.edit(8, mask=True)

@@ -12,9 +12,10 @@
  * Absent when `_data.counterfactual` is missing (an explorer built from a Capture).
  * Every user string (tokens, labels, errors) goes in as textContent, never HTML.
  */
-import type { DecodedPayload } from "../codecs";
+import { decodeArray, type DecodedArray, type DecodedPayload } from "../codecs";
 import { html, setText, uniqueId } from "../dom";
-import type { CounterfactualPayload } from "../model";
+import type { CounterfactualPayload, EncodedArray } from "../model";
+import { formatValue } from "../scales";
 import type { Store } from "../store";
 
 export const REQUEST_TYPE = "lstmviz-edit";
@@ -58,6 +59,19 @@ export function parseToken(text: string, labels: ReadonlySet<string>): string | 
   if (labels.has(s)) return s;
   if (/^\d+$/.test(s)) return Number(s);
   return s;
+}
+
+interface RunPredictions {
+  confidence: DecodedArray;
+  predicted: DecodedArray | null;
+}
+
+/** "class 3 (p 0.912)", or the value for a regression; "" outside the arrays. */
+export function predictionText(run: RunPredictions, b: number, t: number, steps: number): string {
+  const i = b * steps + t;
+  if (i < 0 || i >= run.confidence.data.length) return "";
+  const conf = formatValue(run.confidence.data[i]);
+  return run.predicted ? `class ${run.predicted.data[i]} (p ${conf})` : conf;
 }
 
 function button(cls: string, text: string, label: string): HTMLButtonElement {
@@ -126,7 +140,7 @@ export function createEditor(
   editor.append(where, box, apply);
   let list: HTMLDataListElement | null = null;
   if (cf.input === "tokens") {
-    box.placeholder = cf.vocab ? "token (type to search)" : "token id";
+    box.placeholder = cf.vocab ? "new token (type)" : "new token id";
     box.setAttribute("aria-label", "new token for the cursor step");
     if (cf.vocab) {
       list = html("datalist");
@@ -178,10 +192,20 @@ export function createEditor(
   editsLine.textContent = hasEdits ? `edits: ${cf.edits.map((e) => e.label).join("; ")}` : "no edits";
   const modeLine = html("div", "lstmviz-edit-note");
   const note = html("div", "lstmviz-edit-note lstmviz-edit-layer-note");
+  const predLine = html("div", "lstmviz-edit-note lstmviz-edit-prediction");
+  predLine.hidden = true;
+  let preds: { original: RunPredictions; edited: RunPredictions } | null = null;
+  if (cf.predictions) {
+    const dec = (r: { confidence: EncodedArray; predicted: EncodedArray | null }): RunPredictions => ({
+      confidence: decodeArray(r.confidence, "confidence"),
+      predicted: r.predicted ? decodeArray(r.predicted, "predicted") : null,
+    });
+    preds = { original: dec(cf.predictions.original), edited: dec(cf.predictions.edited) };
+  }
   const error = html("div", "lstmviz-edit-error");
   error.setAttribute("role", "alert");
   error.hidden = true;
-  status.append(editsLine, modeLine, note, error);
+  status.append(editsLine, modeLine, predLine, note, error);
   if (cf.mode === "difference") modeLine.textContent = "showing edited − original (diverging scale, 0 = unchanged)";
   else if (cf.mode === "edited") modeLine.textContent = "showing the edited run";
   else modeLine.hidden = true;
@@ -224,6 +248,12 @@ export function createEditor(
     const firstText = first !== undefined && first >= 0 ? `${layer} first changes at step ${first}` : "";
     note.textContent = [firstText, text].filter(Boolean).join(" — ");
     note.hidden = note.textContent === "";
+    if (preds) {
+      const before = predictionText(preds.original, b, t, payload.nSteps);
+      const after = predictionText(preds.edited, b, t, payload.nSteps);
+      predLine.textContent = before ? `prediction at step ${t}: ${before} → ${after}` : "";
+      predLine.hidden = !before;
+    }
     root.dataset.cursor = String(t);
   };
   update();

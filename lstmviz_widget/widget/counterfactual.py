@@ -397,7 +397,25 @@ class Counterfactual:
             return self.edited
         return self.difference()
 
-    def info(self, mode: str, sample: int) -> dict[str, Any]:
+    def _predictions(self, encode: Callable[..., dict[str, Any]]) -> dict[str, Any] | None:
+        """Both runs' per-step predictions (the edit view reads the cursor's before → after)."""
+        pa = self.baseline.predictions
+        pb = None if self.edited is None else self.edited.predictions
+        if pa is None or pb is None or pa.confidence is None or pb.confidence is None:
+            return None
+        t = self.baseline.n_steps
+
+        def one(p: Any) -> dict[str, Any]:
+            predicted = None
+            if p.predicted is not None:
+                predicted = encode(_pad(np.asarray(p.predicted, np.int32), t), "int32")
+            return {"confidence": encode(_pad(p.confidence, t)), "predicted": predicted}
+
+        return {"task": pa.task, "mode": pa.mode, "original": one(pa), "edited": one(pb)}
+
+    def info(
+        self, mode: str, sample: int, encode: Callable[..., dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """The ``counterfactual`` entry of ``_data`` (docs/widget-contract.md)."""
         vocab = None
         if self.vocab:
@@ -441,6 +459,7 @@ class Counterfactual:
             "vocab": vocab,
             "notes": notes,
             "first_changed": first,
+            "predictions": None if encode is None else self._predictions(encode),
             "sample": int(sample),
         }
 
@@ -449,7 +468,7 @@ def _pad(a: np.ndarray, t: int) -> np.ndarray:
     """Pad the time axis to ``t`` steps (as the payload pads a decoder shorter than its encoder)."""
     if a.shape[1] == t:
         return a
-    out = np.zeros((a.shape[0], t, *a.shape[2:]), np.float32)
+    out = np.zeros((a.shape[0], t, *a.shape[2:]), a.dtype if a.dtype != bool else np.float32)
     out[:, : a.shape[1]] = a
     return out
 

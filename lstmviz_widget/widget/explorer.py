@@ -303,7 +303,8 @@ class LSTMExplorer(anywidget.AnyWidget):
             self._transport,
         )
         self.capture = self._cf.shown(mode)
-        self._data = {**payload, "counterfactual": self._cf.info(mode, self.sample)}
+        info = self._cf.info(mode, self.sample, encode_array)
+        self._data = {**payload, "counterfactual": info}
 
     def _on_edit_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Requests of the widget's edit view: edit / undo / reset; errors go back as text."""
