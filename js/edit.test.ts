@@ -70,6 +70,7 @@ describe("edit view", () => {
     const box = view!.querySelector<HTMLInputElement>(".lstmviz-edit-input")!;
     const options = [...view!.querySelectorAll("datalist option")].map((o) => (o as HTMLOptionElement).value);
     expect(options).toEqual(["<pad>", "cat", "dog"]);
+    expect(view!.querySelector<HTMLElement>(".lstmviz-edit-step")!.dataset.lstmvizExport).toBe("skip");
     box.value = "dog";
     box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     expect(model.sent.at(-1)).toEqual({ type: "lstmviz-edit", sample: 0, action: "edit", t: 4, token: "dog" });

@@ -10,7 +10,8 @@
  * Token inputs: a type-ahead box over the vocabulary (`<datalist>`) and "mask"; numeric
  * inputs: a value (one number for every feature, or one per feature), "zero" and "mask".
  * Absent when `_data.counterfactual` is missing (an explorer built from a Capture).
- * Every user string (tokens, labels, errors) goes in as textContent, never HTML.
+ * Every user string (tokens, labels, errors) goes in as textContent, never HTML. Exported
+ * figures (`explorer.export`) keep the status lines and leave the controls out.
  */
 import { decodeArray, type DecodedArray, type DecodedPayload } from "../codecs";
 import { html, setText, uniqueId } from "../dom";
@@ -210,6 +211,9 @@ export function createEditor(
   else if (cf.mode === "edited") modeLine.textContent = "showing the edited run";
   else modeLine.hidden = true;
 
+  // A saved figure keeps what the views show (the status lines), not the edit controls.
+  modes.dataset.lstmvizExport = "skip";
+  editor.dataset.lstmvizExport = "skip";
   root.append(modes, editor, status);
   container.append(root);
 
