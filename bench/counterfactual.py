@@ -7,7 +7,7 @@
    (``capture()`` of the edited sequence: Keras forward passes + replay), the payload of the
    edited run, ``edit()`` in all, and the first switch to the difference mode after an edit
    (``analysis.diff`` + encoding the differences), each the median of 3;
-2. in a real JupyterLab (scripts/labdriver.py: JupyterLab on 127.0.0.1, Debian's headless
+2. in a real JupyterLab (tests/lab: JupyterLab on 127.0.0.1, Debian's headless
    Chromium via Playwright), *click → drawn*: ``performance.now()`` at the click on the edit
    view's "zero" button to the end of the second animation frame after the edit view reports
    the edited state (the whole explorer rebuilt from the new ``_data``, its heatmap painted);
@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
 
 SETUP = """\
 import os
@@ -101,8 +101,9 @@ def kernel_parts(units: int, steps: int) -> dict[str, float]:
 
 
 def in_lab(units: int, steps: int) -> dict[str, float]:
-    import labdriver as ld
     from playwright.sync_api import sync_playwright
+
+    from tests import lab as ld
 
     folder = Path(tempfile.mkdtemp(prefix="lstmviz-bench-cf-"))
     name = f"cf-{uuid.uuid4().hex[:8]}.ipynb"

@@ -182,7 +182,7 @@ class Counterfactual:
 
     # -- building edits ----------------------------------------------------------------
     def make_edit(
-        self, t: Any, value: Any = None, *, token: Any = None, mask: bool = False, sample: int = 0
+        self, t: Any, value: Any = None, *, token: Any = None, mask: Any = False, sample: Any = 0
     ) -> Edit:
         """Check one edit request; raise one clear error (and change nothing) when it is bad."""
         self.require()
