@@ -73,7 +73,7 @@ def _median_time(fn, n: int = 3) -> float:
 def kernel_parts(units: int, steps: int) -> dict[str, float]:
     ns: dict[str, object] = {}
     exec(SETUP.format(units=units, steps=steps), ns)  # our own setup code, as in the notebook
-    from lstmviz_widget.widget._serialization import capture_payload
+    from lstmviz_widget.widget.payload import capture_payload
 
     explorer = ns["LSTMExplorer"](ns["model"], ns["seq"])  # type: ignore[operator]
     cf = explorer._cf
