@@ -8,6 +8,7 @@
  * point; views only ever see Float32Arrays.
  */
 import type { EncodedArray, HealthPayload, LayerPayload, Payload, RawBytes } from "./model";
+import { markDifference } from "./scales";
 
 /** A decoded array: values as float32, C order. */
 export interface DecodedArray {
@@ -382,6 +383,8 @@ export function decodePayload(raw: Payload | null | undefined): DecodedPayload {
     }
   }
   const layers = raw.layers.map((l, i) => decodeLayer(l, i, nSamples, nSteps, lengths));
+  // A counterfactual difference (edited − original): diverging, symmetric colours (scales.ts).
+  if (raw.counterfactual?.difference) for (const l of layers) for (const a of l.arrays.values()) markDifference(a);
   return {
     format: raw.format,
     modelName: String(raw.model_name ?? ""),

@@ -12,6 +12,7 @@ import { createAttention } from "./views/attention";
 import { createConfidence } from "./views/confidence";
 import { createControls } from "./views/controls";
 import { createDownload } from "./views/download";
+import { editorFor } from "./views/edit";
 import { createGateLines } from "./views/gatelines";
 import { createGates } from "./views/gates";
 import { createGradients } from "./views/gradients";
@@ -138,6 +139,7 @@ export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (e
     const cards = html("div", "lstmviz-cards");
     root.append(header, tracks, cards);
     mount(header, [createControls, createDownload, matchesView(model)]);
+    mount(header, [editorFor(model)]); // counterfactual edits (js/views/edit.ts)
     mount(tracks, [
       createInputTrack,
       createHeatmap,

@@ -95,6 +95,35 @@ export interface Payload {
   predictions?: PredictionsPayload | null;
   attention?: AttentionPayload[];
   loss?: number | null;
+  /** Counterfactual edits (lstmviz_widget/widget/counterfactual.py); only for an explorer
+   *  built from a model. With `difference: true` every state/gate array is edited − original. */
+  counterfactual?: CounterfactualPayload | null;
+}
+
+/** `_data.counterfactual`: the edit state the editor (js/views/edit.ts) shows. */
+export interface CounterfactualPayload {
+  editable: boolean;
+  reason: string;
+  /** What the arrays of this payload are: "original" | "edited" | "difference". */
+  mode: "original" | "edited" | "difference";
+  difference: boolean;
+  input: "tokens" | "numeric";
+  features: number;
+  edits: Array<{ kind: string; t: number; sample: number; label: string }>;
+  /** Token labels by id for the type-ahead, or null. */
+  vocab: { ids: number[]; labels: string[] } | null;
+  /** Layer name → why it changes before the edited step (backward halves, layers above them). */
+  notes: Record<string, string>;
+  /** Layer name → per sample the first step where edited and original differ (-1: never). */
+  first_changed: Record<string, number[]>;
+  /** Both runs' per-step predictions, (B, T) each, once there is an edit; else null. */
+  predictions?: {
+    task: string;
+    mode: string;
+    original: { confidence: EncodedArray; predicted: EncodedArray | null };
+    edited: { confidence: EncodedArray; predicted: EncodedArray | null };
+  } | null;
+  sample: number;
 }
 
 /** Synced traits of `LSTMExplorer` (lstmviz_widget/widget/explorer.py). */
@@ -111,6 +140,8 @@ export interface ModelTraits {
   selected_units: number[];
   /** Index into `_data.epochs` (0 for a single capture). */
   epoch: number;
+  /** "original" | "edited" | "difference": which run `_data` holds (js/views/edit.ts). */
+  mode?: string;
   _data: Payload;
   // The anywidget model type wants an index signature.
   [key: string]: unknown;

@@ -192,6 +192,14 @@ export function makeColorScale(spec: ColorSpec): ColorScale {
 
 const scaleCache = new WeakMap<object, Map<string, ColorScale>>();
 
+/** Arrays that hold differences (edited − original): always diverging, symmetric around 0. */
+const differences = new WeakSet<object>();
+
+/** Mark an array as a difference (js/codecs.ts, for a `counterfactual.difference` payload). */
+export function markDifference(array: object): void {
+  differences.add(array);
+}
+
 /**
  * The colour scale of one (array, quantity), memoised on the array object so the heatmap,
  * legend and vector view share it and the domain is computed once per array.
@@ -208,7 +216,9 @@ export function colorScaleFor(
   let scale = byQ.get(quantity);
   if (!scale) {
     const units = array.shape ? array.shape[array.shape.length - 1] : undefined;
-    scale = makeColorScale(colorSpec(quantity, array.data, units));
+    scale = differences.has(array)
+      ? makeColorScale({ kind: "diverging", domain: symmetricDomain(array.data) })
+      : makeColorScale(colorSpec(quantity, array.data, units));
     byQ.set(quantity, scale);
   }
   return scale;

@@ -10,7 +10,8 @@ import traitlets as t
 
 from ..data import Capture, LayerCapture
 from . import payload
-from .codec import TRANSPORTS
+from .codec import TRANSPORTS, encode_array
+from .counterfactual import MODES, Counterfactual, Edit
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -37,6 +38,9 @@ class LSTMExplorer(anywidget.AnyWidget):
         ``"float16"`` halves the bytes for long sequences (about 3 significant digits; states
         beyond ±65504 show as ±inf and are marked; weights and weight gradients travel scaled
         by their max, so tiny gradients survive). Default ``"float32"``.
+    vocab : list of str or dict of int to str, optional
+        Token labels by id, for :meth:`edit` ``(t, token="word")`` and the widget's type-ahead
+        (default: ``tokens`` when that is a vocabulary).
     """
 
     _esm = _STATIC / "widget.js"
@@ -64,6 +68,10 @@ class LSTMExplorer(anywidget.AnyWidget):
     """int: With a store (``LSTMExplorer(Capture.open(...))``): the sample of the store shown
     (only it is read and sent; ``sample`` is then 0). Synced both ways. Default 0."""
 
+    mode = t.Unicode("original").tag(sync=True)
+    """str: What the views draw after :meth:`edit`: ``"original"``, ``"edited"`` or
+    ``"difference"`` (edited − original, on a diverging scale). Default ``"original"``."""
+
     _data = t.Dict().tag(sync=True)
 
     def __init__(
@@ -78,10 +86,12 @@ class LSTMExplorer(anywidget.AnyWidget):
         mask: Any = None,
         tokens: Any = None,
         transport: str = "float32",
+        vocab: Any = None,
         _snapshots: tuple[list[tuple[int, Capture]], int] | None = None,
     ) -> None:
         # _snapshots: (snapshots, index shown) from from_snapshots, so that the payload is
         # built once, for the right epoch, with the epochs list.
+        model = None
         if isinstance(model_or_capture, Capture):
             if seq is not None or mask is not None or tokens is not None:
                 raise TypeError(
@@ -97,6 +107,7 @@ class LSTMExplorer(anywidget.AnyWidget):
                 )
             from ..probe.capture import capture
 
+            model = model_or_capture
             cap = capture(model_or_capture, seq, mask=mask, tokens=tokens)
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {TRANSPORTS}, got {transport!r}")
@@ -124,9 +135,15 @@ class LSTMExplorer(anywidget.AnyWidget):
             data = self._payload(cap, None)
         else:
             data = payload.capture_payload(cap, epochs, transport=transport)
+        # a store-backed explorer has no model to re-run: Counterfactual says it is not editable
+        self._cf = Counterfactual(cap, model, seq, mask, tokens, vocab)
         super().__init__(_data=data, layer=layer or first, epoch=index, store_sample=shown)
         if self.store is not None:
             self.on_msg(self._on_store_msg)
+        if self._cf.editable:
+            self._cf.seed(self._data)
+            self._data = {**self._data, "counterfactual": self._cf.info("original", sample)}
+        self.on_msg(self._on_edit_message)
         self.sample = sample
         self.timestep = timestep
         self.quantity = quantity
@@ -325,6 +342,117 @@ class LSTMExplorer(anywidget.AnyWidget):
         if self.quantity not in _quantities(lc):
             self.quantity = "h"
         self.selected_units = [u for u in self.selected_units if u < lc.units]
+
+    # -- counterfactual edits (lstmviz_widget/widget/counterfactual.py) ----------------
+    @property
+    def baseline(self) -> Capture:
+        """Capture: the original run, before any :meth:`edit`."""
+        return self._cf.baseline
+
+    @property
+    def edits(self) -> list[Edit]:
+        """list of Edit: the edits applied, in order (:meth:`undo` drops the last)."""
+        return list(self._cf.edits)
+
+    @property
+    def edited(self) -> Capture | None:
+        """Capture or None: the run on the edited sequence (None without edits)."""
+        return self._cf.edited
+
+    def edit(
+        self,
+        t: int,
+        value: Any = None,
+        *,
+        token: Any = None,
+        mask: bool = False,
+        sample: int | None = None,
+    ) -> Capture:
+        """Change step ``t`` of the input, run the model again and show the result.
+
+        Exactly one of ``value`` (numeric inputs: a number for every feature, or one number
+        per feature), ``token`` (token inputs: a label from the vocabulary or an id) or
+        ``mask=True`` (the step is skipped and its state carried over). Edits accumulate;
+        the views switch from ``"original"`` to ``"edited"`` (``mode``).
+
+        Returns the edited Capture. Bad input raises one ``TypeError``/``ValueError`` and
+        leaves everything as it was; an explorer built from a Capture raises ``RuntimeError``
+        (there is no model to run).
+        """
+        edit = self._cf.make_edit(
+            t, value, token=token, mask=mask, sample=self.sample if sample is None else sample
+        )
+        cap = self._cf.push(edit)
+        self._show_edits("edited" if self.mode == "original" else self.mode)
+        return cap
+
+    def compare(self, other_seq: Any) -> Capture:
+        """Run a second sequence of the same shape and show it against the original.
+
+        It counts as one edit (undo returns to the edits before it).
+        """
+        cap = self._cf.push(self._cf.make_sequence(other_seq))
+        self._show_edits("edited" if self.mode == "original" else self.mode)
+        return cap
+
+    def undo(self) -> Edit | None:
+        """Drop the last edit (returns it; None when there was none)."""
+        last = self._cf.undo()
+        self._show_edits(self.mode if self._cf.edits else "original")
+        return last
+
+    def reset(self) -> None:
+        """Drop every edit and show the original."""
+        self._cf.reset()
+        self._show_edits("original")
+
+    def _show_edits(self, mode: str) -> None:
+        if mode == self.mode:
+            self._on_mode({"new": mode})
+        else:
+            self.mode = mode  # the observer redraws
+
+    @t.validate("mode")
+    def _check_mode(self, proposal: t.Bunch) -> str:
+        value = str(proposal["value"])
+        if value not in MODES:
+            raise t.TraitError(f"mode must be one of {list(MODES)}, got {value!r}")
+        if value != "original" and hasattr(self, "_cf") and self._cf.edited is None:
+            raise t.TraitError(f"mode {value!r} needs an edit first: explorer.edit(t, ...)")
+        return value
+
+    @t.observe("mode")
+    def _on_mode(self, change: dict[str, Any]) -> None:
+        mode = change["new"]
+        data = self._cf.payload(
+            mode,
+            lambda cap: payload.capture_payload(cap, transport=self._transport),
+            encode_array,
+            self._transport,
+        )
+        self.capture = self._cf.shown(mode)
+        info = self._cf.info(mode, self.sample, encode_array)
+        self._data = {**data, "counterfactual": info}
+
+    def _on_edit_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Requests of the widget's edit view: edit / undo / reset; errors go back as text."""
+        from .counterfactual import ERROR_TYPE, REQUEST_TYPE
+
+        if not isinstance(content, dict) or content.get("type") != REQUEST_TYPE:
+            return
+        try:
+            action = content.get("action")
+            if action == "edit":
+                kwargs = {k: content[k] for k in ("value", "token", "mask") if k in content}
+                self.edit(content["t"], sample=content.get("sample", self.sample), **kwargs)
+            elif action == "undo":
+                self.undo()
+            elif action == "reset":
+                self.reset()
+            else:
+                raise ValueError(f"unknown edit action {action!r}")
+        except Exception as err:  # shown in the widget as text; the original is untouched
+            self.send({"type": ERROR_TYPE, "message": f"{type(err).__name__}: {err}"})
 
     def export(
         self,
