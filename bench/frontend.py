@@ -43,25 +43,18 @@ compare only runs on the same kind of machine.
 from __future__ import annotations
 
 import argparse
-import bisect
 import contextlib
 import gc
-import json
 import math
 import os
 import platform
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter, defaultdict
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -69,17 +62,37 @@ for p in (ROOT, HERE):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-from ipywidgets.widgets.widget import _remove_buffers  # noqa: E402
+from frontend_browser import (  # noqa: E402
+    STATIC,
+    VIEWPORT,
+    Page,
+    bundle_staleness,
+    dev_bundle,
+    module_lines,
+    renderer_rss,
+    serve,
+)
+from frontend_profile import (  # noqa: E402
+    STEP_KEYS,
+    TRACE_CATEGORIES,
+    loaf_text,
+    print_profile,
+    print_trace,
+    profile,
+    summarize_intervals,
+    summarize_loafs,
+    summarize_steps,
+    trace_breakdown,
+)
+from frontend_wire import has_transport, wire, write_state  # noqa: E402
 from synthetic import synthetic_capture  # noqa: E402
+from verdicts import Headline, emit  # noqa: E402
 
 from lstmviz_widget import LSTMExplorer  # noqa: E402
 from tests.lab import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-STATIC = ROOT / "lstmviz_widget" / "static"
 PAGE = HERE / "page"
 ARTIFACTS = ROOT / "artifacts" / "bench"
-VIEWPORT = {"width": 1200, "height": 900}
-
 GOALS = {
     "wire_f32": 1.05,
     "wire_f16": 0.55,
@@ -103,461 +116,51 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
 
 
-# ---- bytes on the wire -----------------------------------------------------------------------
-def _arrays(obj: Any):
-    """Every ``{dtype, shape, data}`` in the payload (data still a buffer)."""
-    if isinstance(obj, dict):
-        if "shape" in obj and isinstance(obj.get("data"), (bytes, bytearray, memoryview)):
-            yield obj
-            return
-        for v in obj.values():
-            yield from _arrays(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _arrays(v)
-
-
-def _json_bytes(obj: Any) -> bytes:
-    """As jupyter_client packs a message (``json.dumps``, ``ensure_ascii=False``)."""
-    try:
-        text = json.dumps(obj, ensure_ascii=False, allow_nan=False)
-    except ValueError:  # NaN/inf: jupyter_client falls back to allowing them
-        text = json.dumps(obj, ensure_ascii=False)
-    return text.encode("utf8")
-
-
-def wire(widget: LSTMExplorer) -> dict[str, Any]:
-    """The explorer's state as ipywidgets sends it, split into JSON, buffers and code."""
-    state = widget.get_state()
-    code = {k: len(str(state.pop(k)).encode()) for k in ("_esm", "_css") if k in state}
-    arrays = list(_arrays(state.get("_data", {})))
-    raw32 = sum(math.prod(a["shape"]) * 4 for a in arrays)
-    by_dtype = Counter()
-    for a in arrays:
-        by_dtype[a["dtype"]] += math.prod(a["shape"]) * 4
-    stripped, paths, buffers = _remove_buffers(state)
-    js = _json_bytes(stripped)
-    buf = sum(memoryview(b).nbytes for b in buffers)
-    return {
-        "json": len(js),
-        "buffers": buf,
-        "raw32": raw32,
-        "ratio": (len(js) + buf) / raw32,
-        "code": code,
-        "n_arrays": len(arrays),
-        "raw32_by_dtype": dict(by_dtype),
-        "stripped": stripped,
-        "json_text": js,
-        "paths": paths,
-        "buffer_list": buffers,
-    }
-
-
-def write_state(w: dict[str, Any], folder: Path) -> int:
-    """state.json (the JSON part, paths, buffer file names) and one file per buffer."""
-    folder.mkdir(parents=True, exist_ok=True)
-    names = []
-    for i, b in enumerate(w["buffer_list"]):
-        name = f"buf{i}.bin"
-        with open(folder / name, "wb") as fh:
-            fh.write(memoryview(b).cast("B"))
-        names.append(name)
-    # the same JSON text that was measured, wrapped with the paths of the buffers
-    meta = b'{"state": ' + w["json_text"] + b', "paths": ' + json.dumps(w["paths"]).encode()
-    meta += b', "buffers": ' + json.dumps(names).encode() + b"}"
-    (folder / "state.json").write_bytes(meta)
-    return sum(memoryview(b).nbytes for b in w["buffer_list"])
-
-
-def has_transport() -> bool:
-    import inspect
-
-    return "transport" in inspect.signature(LSTMExplorer.__init__).parameters
-
-
-# ---- the page server -------------------------------------------------------------------------
-class _Handler(SimpleHTTPRequestHandler):
-    roots: ClassVar[dict[str, Path]] = {}
-
-    def translate_path(self, path: str) -> str:
-        path = path.split("?", 1)[0].split("#", 1)[0]
-        parts = [p for p in path.split("/") if p and p not in (".", "..")]
-        if parts and parts[0] in self.roots:
-            return str(self.roots[parts[0]].joinpath(*parts[1:]))
-        return str(Path("/nonexistent"))
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def serve(roots: dict[str, Path]):
-    handler = type("Handler", (_Handler,), {"roots": roots})
-    handler.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
-
-
-# ---- bundles ---------------------------------------------------------------------------------
-def bundle_staleness() -> str | None:
-    js = STATIC / "widget.js"
-    if not js.exists():
-        return "lstmviz_widget/static/widget.js is missing: run `npm run build`"
-    sources = [p for p in (ROOT / "js").rglob("*") if p.suffix in (".ts", ".css")]
-    sources = [p for p in sources if not p.name.endswith(".test.ts") and p.name != "testing.ts"]
-    newer = [p for p in sources if p.stat().st_mtime > js.stat().st_mtime + 1]
-    if newer:
-        names = ", ".join(str(p.relative_to(ROOT)) for p in newer[:4])
-        return f"WARNING: the bundle is older than {names}{' …' if len(newer) > 4 else ''}"
-    return None
-
-
-def dev_bundle(out: Path) -> Path | None:
-    """The same sources bundled without minifying (readable names for the profile)."""
-    esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
-    if not esbuild.exists():
-        return None
-    done = subprocess.run(
-        [
-            str(esbuild),
-            "js/widget.ts",
-            "--bundle",
-            "--format=esm",
-            f"--outdir={out}",
-            "--loader:.css=css",
-            "--log-level=error",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return out if done.returncode == 0 and (out / "widget.js").exists() else None
-
-
-def module_lines(bundle: Path) -> list[tuple[int, str]]:
-    """(first line, source module) from esbuild's ``// js/views/x.ts`` markers (0-based)."""
-    marks = []
-    rx = re.compile(r"^// ((?:js|node_modules)/\S+)$")
-    for i, line in enumerate(bundle.read_text().splitlines()):
-        m = rx.match(line)
-        if m:
-            marks.append((i, m.group(1)))
-    return marks
-
-
-# ---- browser ---------------------------------------------------------------------------------
-def renderer_rss(pid: int) -> int | None:
-    """RSS of the largest Chromium renderer started below this process, in bytes."""
-    try:
-        import psutil
-    except ImportError:
-        return None
-    best = None
-    for proc in psutil.Process(pid).children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            if "--type=renderer" in " ".join(proc.cmdline()):
-                rss = proc.memory_info().rss
-                best = rss if best is None else max(best, rss)
-    return best
-
-
-def page_renderer(pid: int) -> int | None:
-    """The pid of the renderer holding the bench page: the largest renderer below us."""
-    try:
-        import psutil
-    except ImportError:
-        return None
-    best, best_rss = None, -1
-    for proc in psutil.Process(pid).children(recursive=True):
-        with contextlib.suppress(psutil.Error):
-            cmd = " ".join(proc.cmdline())
-            if "--type=renderer" in cmd and "--top-chrome-webui" not in cmd:
-                rss = proc.memory_info().rss
-                if rss > best_rss:
-                    best, best_rss = proc.pid, rss
-    return best
-
-
-def cpu_ns(pid: int | None) -> tuple[int, int]:
-    """(main thread, all threads) time on a CPU so far, in ns (``/proc/*/schedstat``).
-
-    Unlike wall time it leaves out the time other processes held the CPU, so it stays
-    comparable on a busy machine."""
-    if pid is None:
-        return (0, 0)
-    main = total = 0
-    with contextlib.suppress(OSError):
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
-                    ns = int(fh.read().split()[0])
-                total += ns
-                if tid == str(pid):
-                    main = ns
-    return (main, total)
-
-
-class Page:
-    """One page of the bench site in a fresh browser context."""
-
-    def __init__(self, browser: Any, base: str, bundle: str, timeout_s: float = 240) -> None:
-        self.context = browser.new_context(viewport=VIEWPORT)
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(timeout_s * 1000)
-        self.errors: list[str] = []
-        self.crashed = False
-        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-        self.page.on(
-            "console",
-            lambda m: (
-                self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None
-            ),
-        )
-        self.page.on("crash", lambda *_: setattr(self, "crashed", True))
-        self.page.goto(f"{base}/page/index.html")
-        self.page.wait_for_function("window.bench !== undefined")
-        self.page.evaluate("url => window.bench.init(url)", f"{base}{bundle}")
-        self.cdp = self.context.new_cdp_session(self.page)
-        self.renderer: int | None = None
-
-    def cpu(self) -> tuple[int, int]:
-        """(main thread, all threads) CPU ns of the page's renderer so far."""
-        if self.renderer is None:
-            self.renderer = page_renderer(os.getpid())
-        return cpu_ns(self.renderer)
-
-    def scrub(self, n: int) -> tuple[list[dict], tuple[float, float]]:
-        """``n`` measured scrub steps, and the renderer's CPU ms per step (main, all threads)."""
-        c0 = self.cpu()
-        steps = self.js("n => window.bench.scrub(n)", n)
-        c1 = self.cpu()
-        return steps, ((c1[0] - c0[0]) / 1e6 / n, (c1[1] - c0[1]) / 1e6 / n)
-
-    def js(self, expr: str, arg: Any = None) -> Any:
-        return self.page.evaluate(expr, arg)
-
-    def heap(self) -> dict[str, float]:
-        with contextlib.suppress(Exception):
-            self.cdp.send("HeapProfiler.collectGarbage")
-        return self.cdp.send("Runtime.getHeapUsage")
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.context.close()
-
-
-def pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    if not s:
-        return float("nan")
-    k = (len(s) - 1) * q
-    lo, hi = math.floor(k), math.ceil(k)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
-def summarize_steps(steps: list[dict]) -> dict[str, float]:
-    totals = [sum(s["frames"]) for s in steps]
-    first = [s["frames"][0] for s in steps]
-    later = [sum(s["frames"][1:]) for s in steps]
-    worst = [max(s["frames"]) for s in steps]
-    return {
-        "n": len(steps),
-        "median": statistics.median(totals),
-        "p95": pct(totals, 0.95),
-        "max": max(totals),
-        "first_median": statistics.median(first),
-        "later_median": statistics.median(later),
-        "worst_frame_p95": pct(worst, 0.95),
-        "frames_per_step": statistics.median(len(s["frames"]) for s in steps),
-    }
-
-
-def summarize_intervals(iv: list[float], refresh: float) -> dict[str, float]:
-    dropped = sum(max(0, round(v / refresh) - 1) for v in iv)
-    return {
-        "n": len(iv),
-        "median": statistics.median(iv),
-        "p95": pct(iv, 0.95),
-        "max": max(iv),
-        "dropped": dropped,
-        "fps": 1000.0 * len(iv) / sum(iv),
-    }
-
-
-def summarize_loafs(loafs: list[dict]) -> dict[str, Any]:
-    if not loafs:
-        return {"n": 0, "max": 0.0, "top": ""}
-    fns = Counter()
-    for e in loafs:
-        for s in e["scripts"]:
-            fns[s["invoker"] or s["fn"] or "?"] += s["duration"]
-    top = ", ".join(f"{k} {v:.0f} ms" for k, v in fns.most_common(2))
-    return {"n": len(loafs), "max": max(e["duration"] for e in loafs), "top": top}
-
-
-BENCH = "bench page"
-
-
-def profile(pg: Page, expr: str, arg: Any, marks: list[tuple[int, str]]) -> dict[str, Any]:
-    """CPU profile of ``pg.js(expr, arg)``; self time per function and per source module."""
-    pg.cdp.send("Profiler.enable")
-    pg.cdp.send("Profiler.setSamplingInterval", {"interval": 100})
-    pg.cdp.send("Profiler.start")
-    t0 = time.perf_counter()
-    pg.js(expr, arg)
-    wall = time.perf_counter() - t0
-    prof = pg.cdp.send("Profiler.stop")["profile"]
-    pg.cdp.send("Profiler.disable")
-    nodes = {n["id"]: n for n in prof["nodes"]}
-    parent = {c: n["id"] for n in prof["nodes"] for c in n.get("children", [])}
-    self_us: Counter = Counter()
-    deltas = prof.get("timeDeltas", [])
-    for i, nid in enumerate(prof.get("samples", [])):
-        if i + 1 < len(deltas):
-            self_us[nid] += deltas[i + 1]
-    starts = [m[0] for m in marks]
-
-    def module(cf: dict) -> str:
-        url = cf.get("url", "")
-        if "/page/" in url:
-            return BENCH
-        if not url.endswith("/widget.js"):
-            return url.rsplit("/", 1)[-1]
-        k = bisect.bisect_right(starts, cf.get("lineNumber", 0)) - 1
-        return marks[k][1] if k >= 0 else "bundle"
-
-    def caller(nid: int) -> dict | None:
-        """The nearest JS frame above a native one (getPropertyValue → who called it)."""
-        while nid in parent:
-            nid = parent[nid]
-            cf = nodes[nid]["callFrame"]
-            if cf.get("url"):
-                return cf
-        return None
-
-    by_fn: Counter = Counter()
-    by_mod: Counter = Counter()
-    idle = 0
-    for nid, us in self_us.items():
-        cf = nodes[nid]["callFrame"]
-        name = cf.get("functionName") or "(anonymous)"
-        if name == "(idle)":
-            idle += us
-            continue
-        if cf.get("url"):
-            mod = module(cf)
-            key = f"{name} ({mod})"
-        elif name.startswith("("):  # (program), (garbage collector): no JS caller
-            mod = key = name
-        else:  # a DOM/native function: charge it to the JS that called it
-            up = caller(nid)
-            mod = module(up) if up else "(native)"
-            key = f"{name} ← {(up.get('functionName') or '(anonymous)') if up else '?'} ({mod})"
-        by_fn[key] += us
-        by_mod[mod] += us
-    busy = sum(by_fn.values())
-    return {
-        "busy_ms": busy / 1e3,
-        "idle_ms": idle / 1e3,
-        "wall_s": wall,
-        "by_fn": by_fn,
-        "by_mod": by_mod,
-    }
-
-
-TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline"]
-#: Main-thread trace events → what the time is spent on (self time; nested events subtracted).
-TRACE_GROUPS = {
-    "FunctionCall": "script",
-    "v8.callFunction": "script",
-    "FireAnimationFrame": "script",
-    "EventDispatch": "script",
-    "TimerFire": "script",
-    "EvaluateScript": "script",
-    "v8.compile": "script",
-    "UpdateLayoutTree": "style",
-    "Layout": "layout",
-    "PrePaint": "paint",
-    "Paint": "paint",
-    "PaintImage": "paint",
-    "Layerize": "paint",
-    "UpdateLayer": "paint",
-    "Commit": "commit (main thread waits for the compositor)",
-    "HitTest": "other",
-}
-
-
-def trace_breakdown(trace: bytes) -> dict[str, float]:
-    """Self time (ms) of the renderer main thread's trace events, grouped (TRACE_GROUPS)."""
-    data = json.loads(trace)
-    events = data["traceEvents"] if isinstance(data, dict) else data
-    mains = {
-        (e["pid"], e["tid"])
-        for e in events
-        if e.get("ph") == "M"
-        and e.get("name") == "thread_name"
-        and e.get("args", {}).get("name") == "CrRendererMain"
-    }
-    per_thread: dict[tuple, list] = defaultdict(list)
-    for e in events:
-        if e.get("ph") == "X" and (e["pid"], e["tid"]) in mains and "dur" in e:
-            per_thread[(e["pid"], e["tid"])].append(e)
-    if not per_thread:
-        return {}
-    # the busiest renderer main thread is the bench page's
-    evs = max(per_thread.values(), key=lambda v: sum(e["dur"] for e in v if e["name"] == "RunTask"))
-    evs.sort(key=lambda e: (e["ts"], -e["dur"]))
-    out: dict[str, float] = defaultdict(float)
-    stack: list[list] = []  # [end, group, duration, time of direct children]
-    for e in evs:
-        while stack and e["ts"] >= stack[-1][0]:
-            _, group, dur, child = stack.pop()
-            out[group] += (dur - child) / 1e3
-        name = e["name"]
-        if name.startswith("V8.GC") or name in ("MinorGC", "MajorGC"):
-            group = "GC"
-        elif name == "RunTask":
-            group = "task overhead"
-        else:
-            group = TRACE_GROUPS.get(name, "other")
-        if stack:
-            stack[-1][3] += e["dur"]
-        stack.append([e["ts"] + e["dur"], group, e["dur"], 0])
-    while stack:
-        _, group, dur, child = stack.pop()
-        out[group] += (dur - child) / 1e3
-    return dict(out)
-
-
-# ---- the run ---------------------------------------------------------------------------------
 def _verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
 class Bench:
-    """One run: the table (printed as it fills), notes, the browser and the served folders."""
+    """One run: the table (printed as it fills), notes, the browser and the served folders.
+
+    Every row with a verdict is a headline for ``bench/run.py``'s summary; a goal whose figure
+    was not measured (a failed page, a scrub that did not move the cursor, nothing to zoom)
+    is "NOT met" and makes the run incomplete (exit status 1).
+    """
 
     def __init__(self, browser: Any, base: str, tmp: Path) -> None:
         self.browser = browser
         self.base = base
         self.tmp = tmp
         self.notes: list[str] = []
+        self.headlines: list[Headline] = []
 
-    def row(self, what: str, value: str, goal: str = "", verdict: str | bool = "") -> None:
+    def row(
+        self, what: str, value: str, goal: str = "", verdict: str | bool = "", complete=True
+    ) -> None:
         if isinstance(verdict, bool):
             verdict = _verdict(verdict)
         print(f"  {what:<60} {value:>16}  {goal:<8} {verdict}", flush=True)
+        if verdict:
+            self.headlines.append(Headline(what.strip(), value, goal, verdict, complete))
+
+    def measure(
+        self, what: str, value: float | None, goal: float, fmt: str, why: str | None = None
+    ) -> None:
+        """A goal row from a measured ``value`` (``why`` says why it does not count)."""
+        shown = "n/a" if value is None else fmt.format(value)
+        goal_text = f"≤ {goal:g}"
+        if value is None or not math.isfinite(value) or why is not None:
+            self.row(what, shown, goal_text, f"NOT met ({why or 'not measured'})", False)
+        else:
+            self.row(what, shown, goal_text, value <= goal)
+
+    def failed(self, what: str, goal: float, why: str) -> None:
+        self.measure(what, None, goal, "", why)
+
+    @property
+    def complete(self) -> bool:
+        return all(h.complete for h in self.headlines)
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -568,12 +171,7 @@ class Bench:
     # -- rows ----------------------------------------------------------------------------------
     def wire_rows(self, w: dict[str, Any], label: str, transport: str) -> None:
         goal = GOALS["wire_f32"] if transport == "float32" else GOALS["wire_f16"]
-        self.row(
-            f"wire ÷ raw float32, {label}, {transport}",
-            f"{w['ratio']:.3f}",
-            f"≤ {goal}",
-            w["ratio"] <= goal,
-        )
+        self.measure(f"wire ÷ raw float32, {label}, {transport}", w["ratio"], goal, "{:.3f}")
         left = w["raw32_by_dtype"].get("float32", 0) if transport != "float32" else 0
         detail = f"{w['json'] / 2**10:.1f} / {w['buffers'] / 2**20:.1f} / {w['raw32'] / 2**20:.1f}"
         self.row("  JSON (KiB) / buffers (MiB) / raw float32 (MiB)", detail)
@@ -583,15 +181,15 @@ class Bench:
     def render_rows(self, pg: Page, label: str) -> dict[str, Any]:
         r = pg.js("() => window.bench.render()")
         if r["error"]:
-            self.row(f"first render, {label}", "ERROR", "≤ 1500", False)
+            self.failed(f"first render, {label}", GOALS["first_render_ms"], "the widget erred")
             self.note(f"{label}: the widget showed an error: {r['error'][:300]}")
             return r
-        ms = r["firstRenderMs"]
-        self.row(
+        self.measure(
             f"first render, {label}, cold (ms)",
-            f"{ms:.0f}",
-            f"≤ {GOALS['first_render_ms']:.0f}",
-            ms <= GOALS["first_render_ms"],
+            r["firstRenderMs"],
+            GOALS["first_render_ms"],
+            "{:.0f}",
+            None if r["idle"] else "frames still pending",
         )
         self.row(
             "  of which render() itself (ms) / frames until idle",
@@ -614,44 +212,44 @@ class Bench:
         pg.js("() => window.bench.takeLoafs()")
         before = pg.js("() => window.bench.timestep()")
         steps, cpu = pg.scrub(n)
-        s = summarize_steps(steps)
         loafs = summarize_loafs(pg.js("() => window.bench.takeLoafs()"))
-        moved = pg.js("() => window.bench.timestep()") != before
+        after = pg.js("() => window.bench.timestep()")
+        # a frame time counts only when the scrub did what it measures: moved the cursor
+        why = None
+        if not steps:
+            why = "no step measured"
+        elif after == before:
+            why = "the cursor did not move"
+        s = summarize_steps(steps) if steps else dict.fromkeys(STEP_KEYS, None)
         if large:
             goal = GOALS["large_frame_max_ms"]
-            self.row(
-                f"scrub frame, {label}: max of {s['n']} (ms)",
-                f"{s['max']:.1f}",
-                f"≤ {goal:.0f}",
-                s["max"] <= goal,
-            )
-            self.row("  median / p95 (ms)", f"{s['median']:.1f} / {s['p95']:.1f}")
+            self.measure(f"scrub frame, {label}: max of {n} (ms)", s["max"], goal, "{:.1f}", why)
+            if steps:
+                self.row("  median / p95 (ms)", f"{s['median']:.1f} / {s['p95']:.1f}")
         else:
-            self.row(
-                f"scrub frame, {label}: median of {s['n']} (ms)",
-                f"{s['median']:.1f}",
-                f"≤ {GOALS['frame_median_ms']:.0f}",
-                s["median"] <= GOALS["frame_median_ms"],
+            self.measure(
+                f"scrub frame, {label}: median of {n} (ms)",
+                s["median"],
+                GOALS["frame_median_ms"],
+                "{:.1f}",
+                why,
             )
-            self.row(
-                "  p95 (ms)",
-                f"{s['p95']:.1f}",
-                f"≤ {GOALS['frame_p95_ms']:.0f}",
-                s["p95"] <= GOALS["frame_p95_ms"],
-            )
-            self.row("  max (ms)", f"{s['max']:.1f}")
+            self.measure("  p95 (ms)", s["p95"], GOALS["frame_p95_ms"], "{:.1f}", why)
+            if steps:
+                self.row("  max (ms)", f"{s['max']:.1f}")
+        self.note(f"{label}: scrub moved the cursor from {before} to {after} in {len(steps)} steps")
+        if not steps:
+            return
         self.row(
             "  key frame / later frames, medians (ms); frames",
             f"{s['first_median']:.1f} / {s['later_median']:.1f}; {s['frames_per_step']:.0f}",
         )
-        self.row("  long animation frames (> 50 ms)", _loaf_text(loafs))
+        self.row("  long animation frames (> 50 ms)", loaf_text(loafs))
         if cpu[0] > 0:
             self.row(
                 "  renderer CPU per step: main thread / all threads (ms)",
                 f"{cpu[0]:.1f} / {cpu[1]:.1f}",
             )
-        if not moved:
-            self.row("  the cursor did not move", "", "", False)
         c = summarize_intervals(pg.js("n => window.bench.continuous(n)", n), refresh)
         loafs = summarize_loafs(pg.js("() => window.bench.takeLoafs()"))
         self.row(
@@ -663,30 +261,32 @@ class Bench:
             "    frame interval median / p95 / max (ms)",
             f"{c['median']:.1f} / {c['p95']:.1f} / {c['max']:.0f}",
         )
-        self.row("    long animation frames (> 50 ms)", _loaf_text(loafs))
+        self.row("    long animation frames (> 50 ms)", loaf_text(loafs))
 
     def zoom_rows(self, pg: Page, label: str, n: int) -> None:
         """Zoom/pan frames: Ctrl + wheel (zoom) and Shift + wheel (pan) on a time plot."""
         pg.js("() => window.bench.takeLoafs()")
         res = pg.js("n => window.bench.zoomPan(n)", n)
+        goal = GOALS["large_frame_max_ms"]
         if res is None:
-            self.note(f"{label}: zoom/pan not measured (no time plot takes Ctrl + wheel)")
+            self.failed(
+                f"zoom/pan frame, {label}: max (ms)", goal, "no time plot takes Ctrl + wheel"
+            )
             return
         loafs = summarize_loafs(pg.js("() => window.bench.takeLoafs()"))
-        s = summarize_steps(res["zoomIn"] + res["pan"] + res["zoomOut"])
-        goal = GOALS["large_frame_max_ms"]
-        self.row(
-            f"zoom/pan frame, {label}: max of {s['n']} (ms)",
-            f"{s['max']:.1f}",
-            f"≤ {goal:.0f}",
-            s["max"] <= goal,
-        )
+        events = res["zoomIn"] + res["pan"] + res["zoomOut"]
+        what = f"zoom/pan frame, {label}: max of {len(events)} (ms)"
+        if not events:
+            self.failed(what, goal, "no wheel event measured")
+            return
+        s = summarize_steps(events)
+        self.measure(what, s["max"], goal, "{:.1f}")
         med = [
-            statistics.median(sum(x["frames"]) for x in res[k])
+            statistics.median(sum(x["frames"]) for x in res[k]) if res[k] else float("nan")
             for k in ("zoomIn", "pan", "zoomOut")
         ]
         self.row("  zoom in / pan / zoom out, medians (ms)", " / ".join(f"{m:.1f}" for m in med))
-        self.row("  long animation frames (> 50 ms)", _loaf_text(loafs))
+        self.row("  long animation frames (> 50 ms)", loaf_text(loafs))
         target = res["target"].split()[0] if res["target"] else "?"
         self.note(f"{label}: zoom/pan by {n} wheel events each way on .{target}")
 
@@ -702,42 +302,6 @@ class Bench:
         rss = renderer_rss(os.getpid())
         if rss is not None:
             self.row("  renderer process RSS (MiB)", f"{rss / 2**20:.0f}")
-
-
-def _loaf_text(s: dict[str, Any]) -> str:
-    return f"{s['n']}" + (f" (max {s['max']:.0f} ms)" if s["n"] else "")
-
-
-def print_profile(prof: dict, what: str, label: str, top: int = 14) -> None:
-    busy = prof["busy_ms"]
-    print(
-        f"# CPU profile of {what}, {label} (non-minified build of the same sources, "
-        f"100 µs sampling): {busy:.0f} ms busy on the main thread, {prof['idle_ms']:.0f} ms idle",
-        flush=True,
-    )
-    print("#   self time by function (DOM calls: ← the JS function that made them):")
-    for name, us in prof["by_fn"].most_common(top):
-        print(f"#   {us / 1e3:>8.1f} ms {100 * us / 1e3 / busy:>5.1f}%  {name}")
-    print(
-        "#   self time by source module (DOM calls charged to their JS caller; (program) = "
-        "style, layout, paint, commit outside JS calls):"
-    )
-    for name, us in prof["by_mod"].most_common(top - 2):
-        print(f"#   {us / 1e3:>8.1f} ms {100 * us / 1e3 / busy:>5.1f}%  {name}", flush=True)
-    print(
-        "#   (bench page = the measuring code: its getBoundingClientRect is the style and layout "
-        "that the widget's DOM changes force)"
-    )
-
-
-def print_trace(groups: dict[str, float], n: int, what: str, label: str) -> None:
-    total = sum(groups.values())
-    print(
-        f"# Chrome trace of {what}, {label} (shipped bundle): the renderer main thread "
-        f"is busy {total / n:.1f} ms per step (tracing adds overhead):"
-    )
-    for g, ms in sorted(groups.items(), key=lambda kv: -kv[1]):
-        print(f"#   {ms / n:>6.2f} ms/step {100 * ms / total:>5.1f}%  {g}", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -808,7 +372,9 @@ def run(args: argparse.Namespace) -> int:
             if w16 is not None:
                 b.wire_rows(w16, label, "float16")
             else:
-                b.row(f"wire ÷ raw float32, {label}, float16", "no transport=", "≤ 0.55", "n/a")
+                b.failed(
+                    f"wire ÷ raw float32, {label}, float16", GOALS["wire_f16"], "no transport="
+                )
             del w16
 
             # ---- 2. first render, scrub, memory ------------------------------------------
@@ -835,8 +401,14 @@ def run(args: argparse.Namespace) -> int:
                 b.scrub_rows(pg, label, n_steps, refresh, large=False)
                 b.zoom_rows(pg, label, n_zoom)
                 b.memory_rows(pg)
-            else:
-                status = 1
+            else:  # nothing to scrub: those goals were not measured
+                b.failed(
+                    f"scrub frame, {label}: median (ms)", GOALS["frame_median_ms"], "no render"
+                )
+                b.failed("  p95 (ms)", GOALS["frame_p95_ms"], "no render")
+                b.failed(
+                    f"zoom/pan frame, {label}: max (ms)", GOALS["large_frame_max_ms"], "no render"
+                )
             pg.close()
             del w32
 
@@ -860,6 +432,7 @@ def run(args: argparse.Namespace) -> int:
                 del wb
             del big
             gc.collect()
+            scrubbed_big = False
             for tr in transports:  # float16 only when the page cannot hold float32
                 pg = b.page()
                 try:
@@ -871,7 +444,7 @@ def run(args: argparse.Namespace) -> int:
                     r = b.render_rows(pg, f"{blabel}, {tr}")
                 except Exception as err:  # a crashed or exhausted page is a result
                     what = "the renderer crashed" if pg.crashed else str(err).splitlines()[0]
-                    b.row(f"first render, {blabel}, {tr}", "failed", "≤ 1500", False)
+                    b.failed(f"first render, {blabel}, {tr}", GOALS["first_render_ms"], "failed")
                     b.note(f"{blabel}, {tr}: {what}")
                     pg.close()
                     continue
@@ -882,6 +455,7 @@ def run(args: argparse.Namespace) -> int:
                     refresh = statistics.median(pg.js("n => window.bench.idleFrames(n)", 30))
                     b.scrub_rows(pg, f"{blabel}, {tr}", n_big, refresh, large=True)
                     b.zoom_rows(pg, f"{blabel}, {tr}", n_zoom)
+                    scrubbed_big = True
                     b.memory_rows(pg)
                     browser.start_tracing(page=pg.page, categories=TRACE_CATEGORIES)
                     pg.js("n => window.bench.zoomPan(n)", n_zoom_prof)
@@ -897,6 +471,10 @@ def run(args: argparse.Namespace) -> int:
                     )
                     pg.close()
                 break
+            if not scrubbed_big:
+                goal = GOALS["large_frame_max_ms"]
+                b.failed(f"scrub frame, {blabel}: max (ms)", goal, "no render")
+                b.failed(f"zoom/pan frame, {blabel}: max (ms)", goal, "no render")
             for folder in folders.values():
                 shutil.rmtree(tmp / folder, ignore_errors=True)
 
@@ -929,6 +507,10 @@ def run(args: argparse.Namespace) -> int:
             browser.close()
         for n in b.notes:
             print(f"# {n}")
+        for h in b.headlines:
+            print(emit(h))
+        if not b.complete:
+            status = 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
@@ -944,8 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if not Path(CHROMIUM).exists():
-        print(f"# frontend benchmark skipped: no Chromium at {CHROMIUM}")
-        return 0
+        print(f"# frontend benchmark NOT measured: no Chromium at {CHROMIUM}")
+        print(emit(Headline("frontend (every figure)", "n/a", "", "NOT measured", False)))
+        return 1
     return run(args)
 
 

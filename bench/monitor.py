@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -22,6 +24,9 @@ import keras
 import numpy as np
 
 from lstmviz_widget.training import LSTMMonitor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from verdicts import emit, headline
 
 T, D, U, N, BATCH = 20, 8, 32, 4096, 32
 
@@ -64,7 +69,7 @@ def _fit(model: keras.Model, x, y, epochs: int, callbacks: list) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2, help="epochs per timed fit")
     parser.add_argument("--pairs", type=int, default=8, help="timed (with, without) pairs")
@@ -119,7 +124,15 @@ def main() -> None:
         f"min {min(ratios):.3f}, max {max(ratios):.3f} (goal ≤ 1.05)"
     )
     print(f"monitor errors: {monitor.errors or 'none'}")
+    ratio = float(np.median(ratios)) if ratios and not monitor.errors else None
+    rows = [
+        headline("fit with monitor ÷ without (median)", [ratio], 1.05, unit="", digits=3),
+        headline("monitor one-time cost (first probe)", [first_probe], None, unit=" s"),
+    ]
+    for row in rows:
+        print(emit(row))
+    return 0 if all(r.complete for r in rows) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

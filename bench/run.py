@@ -6,6 +6,10 @@ captured bytes, gradients ÷ predict), the analysis timings and the training mon
 times in headless Chromium (bench/frontend.py), and at the end one summary table with every
 benchmark's headline figure next to its goal. Ratios are measured in one run on one machine;
 compare them only with runs on the same kind of machine.
+
+Verdicts come only from measured values (bench/verdicts.py): a figure that was not measured
+(a failed cell, a page that did not render, a scrub that did not move the cursor) reads
+"NOT met", and the run exits non-zero. The start and end lines give the date and load average.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from verdicts import parse_headlines, table  # noqa: E402
 
 
 def _machine() -> str:
@@ -40,6 +46,11 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
 
 
+def _stamp() -> str:
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    return f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, load average {load}"
+
+
 def _run(cmd: list[str], out: list[str]) -> int:
     """Run one benchmark, echoing its output as it comes and keeping it for the summary."""
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, bufsize=1) as proc:
@@ -50,56 +61,21 @@ def _run(cmd: list[str], out: list[str]) -> int:
     return proc.returncode
 
 
-def _span(values: list[float], unit: str = "x") -> str:
-    if not values:
-        return "n/a"
-    lo, hi = min(values), max(values)
-    return f"{lo:.2f}{unit}" if lo == hi else f"{lo:.2f}–{hi:.2f}{unit}"
+def summary(*outputs: list[str]) -> list[str]:
+    """The whole report in one table: the headline rows every benchmark emitted (``#@``)."""
+    rows = [h for out in outputs for h in parse_headlines(out)]
+    return ["# summary: every benchmark's headline figure (details above)", *table(rows)]
 
 
-def summary(probe: list[str], monitor: list[str], frontend: list[str]) -> list[str]:
-    """The whole report in one table: the headline ratio of every benchmark above."""
-    cap, grad, peak = [], [], []
-    for line in probe:
-        cols = [c.strip() for c in line.split("|")]
-        if line.startswith("#") or len(cols) < 6 or "failed" in line:
-            continue
-        cap.append(float(cols[1].split()[-1].rstrip("x")))
-        peak.append(float(cols[3].split()[-1].rstrip("x")))
-        if "skipped" not in cols[4]:
-            grad.append(float(cols[4].split()[-1].rstrip("x")))
-
-    def met(values: list[float], goal: float) -> str:
-        ok = sum(v <= goal for v in values)
-        return "met" if ok == len(values) else f"met on {ok} of {len(values)} cells"
-
-    rows = [
-        (
-            "capture ÷ faster of predict/predict_on_batch (grid)",
-            _span(cap),
-            "≤ 1.5x",
-            met(cap, 1.5),
-        ),
-        ("gradient capture ÷ predict (grid)", _span(grad), "≤ 3x", met(grad, 3.0)),
-        ("peak memory ÷ captured bytes (grid)", _span(peak), "≤ 2x", met(peak, 2.0)),
-    ]
-    for line in monitor:
-        m = re.search(r"ratio with ÷ without \(steady state\): median ([\d.]+)", line)
-        if m:
-            r = float(m.group(1))
-            rows.append(
-                ("fit with monitor ÷ without (median)", f"{r:.3f}", "≤ 1.05", met([r], 1.05))
-            )
-        m = re.search(r"one-time cost .*?: ([\d.]+) s", line)
-        if m:
-            rows.append(("monitor one-time cost (first probe)", f"{m.group(1)} s", "", ""))
-    for line in frontend:
-        m = re.match(r"^ {2,}(\S.*?)\s{2,}(\S+)\s+(≤ \S+)\s+(met|NOT met)\s*$", line)
-        if m:
-            rows.append((m.group(1), m.group(2), m.group(3), m.group(4)))
-    width = max(len(r[0]) for r in rows)
-    out = ["# summary: every benchmark's headline figure (details above)"]
-    out += [f"  {w:<{width}}  {value:>14}  {goal:<7} {verdict}" for w, value, goal, verdict in rows]
+def incomplete(outputs: dict[str, list[str]]) -> list[str]:
+    """What was not measured: headline rows with a missing figure, and benchmarks (other than
+    the analysis timings, which have no goal) that reported no headline at all."""
+    out = []
+    for name, lines in outputs.items():
+        rows = parse_headlines(lines)
+        if not rows and name != "analysis":
+            out.append(f"{name}: no figures reported")
+        out += [f"{name}: {h.what}" for h in rows if not h.complete]
     return out
 
 
@@ -108,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="the small half of the probe grid")
     args = ap.parse_args(argv)
     print(f"# machine: {_machine()}", flush=True)
+    print(f"# started {_stamp()}", flush=True)
     quick = ["--quick"] if args.quick else []
     probe, analysis, monitor, frontend = [], [], [], []
     status = _run([sys.executable, str(HERE / "probe.py"), *quick], probe)
@@ -119,7 +96,16 @@ def main(argv: list[str] | None = None) -> int:
     status |= _run([sys.executable, str(HERE / "frontend.py"), *quick], frontend)
     print(flush=True)
     print(f"# machine: {_machine()}")
-    print("\n".join(summary(probe, monitor, frontend)), flush=True)
+    print(f"# finished {_stamp()}")
+    print("\n".join(summary(probe, analysis, monitor, frontend)), flush=True)
+    missing = incomplete(
+        {"probe": probe, "analysis": analysis, "monitor": monitor, "frontend": frontend}
+    )
+    if missing:
+        print(f"# INCOMPLETE: not measured or failed: {'; '.join(missing)}")
+        status = status or 1
+    if status:
+        print(f"# exit status {status}: a benchmark failed or a figure was not measured")
     return status
 
 

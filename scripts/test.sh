@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check: ruff (format + lint), mypy (lstmviz_widget/, see [tool.mypy] in pyproject.toml),
 # tsc, vitest, pytest (unit + browser tests in a real JupyterLab driven through Debian's headless
-# Chromium). Assumes scripts/setup.sh ran.
+# Chromium), after the mutation check (~1.5 min). Assumes scripts/setup.sh ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -12,4 +12,7 @@ echo "== ruff check"; ruff check .
 echo "== mypy"; mypy
 echo "== tsc"; npm run --silent typecheck
 echo "== vitest"; npm test --silent
+echo "== mutation check (planted bugs in capture() must fail the probe tests)"
+python scripts/mutation_check.py
+# pytest last: its summary line closes the run
 echo "== pytest"; python -m pytest -p no:cacheprovider "$@"

@@ -217,11 +217,18 @@ def test_flash_attention_is_turned_off_for_the_probe_only(rng):
     inp = keras.Input((None, 3))
     seq = L.LSTM(4, return_sequences=True)(inp)
     layer = L.MultiHeadAttention(num_heads=2, key_dim=2, name="mha")
-    model = keras.Model(inp, layer(seq, seq))
+    mixed = layer(seq, seq)
+    model = keras.Model(inp, mixed)
+    x = rng.normal(size=(2, 5, 3)).astype(np.float32)
+    s, out = _sub(model, [seq, mixed], x)  # the layer's own output, before flash is on
     layer._flash_attention = True  # as if built with flash_attention=True (GPU only)
-    a = capture_attention(model, [rng.normal(size=(1, 5, 3)).astype(np.float32)])["mha"]
+    a = capture_attention(model, [x])["mha"]
     _check_rows(a.scores)
     assert layer._flash_attention is True
+    assert a.scores.shape == (2, 2, 5, 5)
+    assert not np.allclose(a.scores[:, 0], a.scores[:, 1])
+    # the scores are the ones the layer used: its output rebuilt from them
+    np.testing.assert_allclose(_mha_output(layer, a.scores, s), out, atol=TOL)
 
 
 def test_no_attention_layer_gives_empty_dict(rng):
@@ -235,13 +242,21 @@ def test_attention_inside_a_nested_model(rng):
     inner = keras.Model(seq_in, inner_layer([seq_in, seq_in]), name="block")
     inp = keras.Input((None, 3))
     seq = L.LSTM(4, return_sequences=True, name="lstm")(inp)
-    model = keras.Model(inp, L.LSTM(2)(inner(seq)))
+    context = inner(seq)
+    model = keras.Model(inp, L.LSTM(2)(context))
     x = rng.normal(size=(2, 5, 3)).astype(np.float32)
     a = capture_attention(model, [x])["block/att"]
     assert a.scores.shape == (2, 1, 5, 5)
-    (s,) = _sub(model, [seq], x)
+    s, ctx = _sub(model, [seq, context], x)
     _, ref = inner_layer([s, s], return_attention_scores=True)
     np.testing.assert_allclose(a.scores[:, 0], _np(ref), atol=TOL)
+    # independent of Keras: Luong dot-product weights in numpy, and the nested model's output
+    # (in the outer graph) rebuilt from the captured scores
+    logits = s @ s.transpose(0, 2, 1)
+    want = np.exp(logits - logits.max(-1, keepdims=True))
+    want /= want.sum(-1, keepdims=True)
+    np.testing.assert_allclose(a.scores[:, 0], want, atol=TOL)
+    np.testing.assert_allclose(a.scores[:, 0] @ s, ctx, atol=TOL)
 
 
 def test_capture_records_attention_and_pads_ragged_batches(rng):

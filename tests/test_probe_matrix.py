@@ -155,6 +155,8 @@ def test_replay_matches_keras(cell, option):
         if isinstance(layer, keras.layers.Bidirectional):
             fwd, bwd = cap[f"{layer.name}/forward"], cap[f"{layer.name}/backward"]
             assert (fwd.direction, bwd.direction) == ("forward", "backward")
+            assert fwd.fidelity <= TOL, f"{fwd.name}: fidelity {fwd.fidelity:.3g}"
+            assert bwd.fidelity <= TOL, f"{bwd.name}: fidelity {bwd.fidelity:.3g}"
             u = fwd.units
             if layer.merge_mode == "concat" or not layer.return_sequences:
                 parts = [outs[0][..., :u], outs[0][..., u:]]

@@ -16,6 +16,8 @@ import tensorflow as tf
 from lstmviz_widget.probe.capture import capture
 from lstmviz_widget.training import AlertRules, LSTMMonitor
 
+from .test_probe_independent import reference  # a float64 per-step recurrence, not the probe
+
 T, D, U, N, BATCH, EPOCHS = 5, 2, 3, 32, 8, 3
 GATES = ("input", "forget", "cell", "output")
 
@@ -124,21 +126,39 @@ def test_gradient_norms_equal_tape(trained):
     assert rec["grad_norm/lstm/kernel"] > 0
 
 
+def _saturation(gate: str, g: np.ndarray) -> float:
+    """Fraction saturated: |g| > 0.95 for tanh-range gates, g < 0.05 or g > 0.95 for sigmoids."""
+    if gate in ("cell", "candidate"):
+        return float(np.mean(np.abs(g) > 0.95))
+    return float(np.mean((g < 0.05) | (g > 0.95)))
+
+
+def _check_stats(h: dict, name: str, want: dict) -> None:
+    """The monitor's last record of layer ``name`` against the reference recurrence ``want``."""
+    for gate in [g for g in want if g not in ("h", "c")]:
+        g = want[gate]
+        # no reference value within float32 reach of a threshold: the counts must agree exactly
+        for thr in (0.05, 0.95, -0.95):
+            assert np.abs(g - thr).min() > 1e-5, (name, gate, thr)
+        np.testing.assert_allclose(
+            h[f"saturation/{name}/{gate}"][-1], _saturation(gate, g), rtol=1e-12
+        )
+    var = np.var(want["h"], axis=1).mean()
+    np.testing.assert_allclose(h[f"hidden_var/{name}"][-1], var, rtol=1e-5)
+
+
 def test_saturation_and_variance_equal_numpy(trained):
-    monitor = trained["monitor"]
+    """The last (epoch-end) probe's statistics against the trained model's own recurrence,
+    recomputed in float64 from its weights (not from the monitor's capture)."""
+    monitor, model = trained["monitor"], trained["model"]
     h = monitor.history
-    epoch, cap = monitor.snapshots[-1]
+    assert h["probe_epoch_end"][-1] == 1.0
+    epoch, _ = monitor.snapshots[-1]
     assert epoch == EPOCHS - 1
-    lc = cap["lstm"]
-    any_saturated = False
-    for gate in GATES:
-        g = lc.gates[gate]
-        frac = np.mean(np.abs(g) > 0.95) if gate == "cell" else np.mean((g < 0.05) | (g > 0.95))
-        any_saturated |= frac > 0
-        np.testing.assert_allclose(h[f"saturation/lstm/{gate}"][-1], frac, rtol=1e-12)
-    assert any_saturated  # the large initial kernel saturates some gates: the test can fail
-    var = np.var(lc.h.astype(np.float64), axis=1).mean()
-    np.testing.assert_allclose(h["hidden_var/lstm"][-1], var, rtol=1e-5)
+    want = reference(model.get_layer("lstm"), trained["x"][:4])
+    assert any(_saturation(g, want[g]) > 0 for g in GATES)  # the test can fail
+    assert any(_saturation(g, want[g]) < 1 for g in GATES)
+    _check_stats(h, "lstm", want)
 
 
 def test_snapshots_one_per_epoch_and_last_equals_capture(trained):
@@ -340,6 +360,26 @@ def test_bidirectional_and_gru_layers():
         assert f"hidden_var/{layer}" in h
     assert "grad_norm/gru/reset/kernel" in h
     assert "saturation/bi/backward/forget" in h
+    # one probe, at the end of the only epoch: the final weights. Its numbers against a tape
+    # and against float64 recurrences of each direction and of the GRU on their outputs
+    assert h["probe_epoch_end"].tolist() == [1.0]
+    bi, gru = model.get_layer("bi"), model.get_layer("gru")
+    fwd = reference(bi.forward_layer, x[:2])
+    bwd = reference(bi.backward_layer, x[:2])
+    top = reference(gru, np.concatenate([fwd["h"], bwd["h"]], axis=-1))
+    for name, want in (("bi/forward", fwd), ("bi/backward", bwd), ("gru", top)):
+        _check_stats(h, name, want)
+    cells = {"bi/forward": bi.forward_layer.cell, "bi/backward": bi.backward_layer.cell}
+    cells["gru"] = gru.cell
+    weights = [w for c in cells.values() for w in (c.kernel, c.recurrent_kernel)]
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(keras.losses.mean_squared_error(y[:2], model(x[:2])))
+    grads = iter(tape.gradient(loss, weights))
+    for name in cells:
+        for w in ("kernel", "recurrent_kernel"):
+            g = next(grads).numpy().astype(np.float64)
+            np.testing.assert_allclose(h[f"grad_norm/{name}/{w}"][-1], np.linalg.norm(g), rtol=1e-4)
+        assert h[f"grad_norm/{name}/kernel"][-1] > 0
     labels = {m.labels[0] for m in dash.panels["grad"].lines.values()}
     assert "bi/forward recurrent_kernel" in labels
     assert "gru kernel" in labels
