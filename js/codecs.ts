@@ -191,13 +191,7 @@ function bytesToFloat32(bytes: Uint8Array, dtype: string, n: number): Float32Arr
   return out;
 }
 
-function decodeLayer(
-  p: LayerPayload,
-  i: number,
-  nSamples: number,
-  nSteps: number,
-  lengths: number[],
-): DecodedLayer {
+function decodeLayer(p: LayerPayload, i: number, nSamples: number, nSteps: number, lengths: number[]): DecodedLayer {
   if (!p || typeof p !== "object") throw new Error(`layers[${i}] is not an object`);
   const name = String(p.name ?? `layer ${i}`);
   if (!p.arrays || typeof p.arrays !== "object") throw new Error(`layer ${name}: no arrays`);

@@ -714,8 +714,7 @@ export async function exportFigure(root: HTMLElement, options: ExportOptions): P
   const scale = checkScale(options.scale ?? 2);
   const region = findRegion(root, options.view);
   const scene = collectScene(region);
-  const bytes =
-    format === "svg" ? new TextEncoder().encode(sceneToSvg(scene)) : await sceneToPng(scene, scale);
+  const bytes = format === "svg" ? new TextEncoder().encode(sceneToSvg(scene)) : await sceneToPng(scene, scale);
   return { bytes, mime: MIME[format], width: scene.width, height: scene.height };
 }
 

@@ -351,16 +351,23 @@ export function createHeatmapPanel(
       xAxisG.replaceChildren();
       return;
     }
-    const x = scaleLinear().domain([w[0] - 0.5, w[1] - 0.5]).range([0, width]);
+    const x = scaleLinear()
+      .domain([w[0] - 0.5, w[1] - 0.5])
+      .range([0, width]);
     select(xAxisG).call(
-      axisBottom(x).tickValues(windowTicks(w, width, 70)).tickFormat((v) => String(v)).tickSizeOuter(0),
+      axisBottom(x)
+        .tickValues(windowTicks(w, width, 70))
+        .tickFormat((v) => String(v))
+        .tickSizeOuter(0),
     );
   };
 
   const drawYAxis = (): void => {
     const U = order.length;
     const natural = store.state.sortMode === "natural" || order.every((u, r) => u === r);
-    const y = scaleLinear().domain([-0.5, U - 0.5]).range([0, height]);
+    const y = scaleLinear()
+      .domain([-0.5, U - 0.5])
+      .range([0, height]);
     yAxisG.setAttribute("transform", `translate(${M.left - 7}, ${M.top})`);
     select(yAxisG).call(
       axisLeft(y)
@@ -468,7 +475,14 @@ export function createHeatmapPanel(
     if (s.sortMode === "activation" || rows >= U || !size.aggregated || size.stepsPerColumn >= CHUNK_STEPS) return null;
     if (3 * (b - a) * rows > FULL_ROWS_BUDGET) return null;
     let f = folder;
-    if (!f || f.arr !== c.arr || f.sample !== s.sample || f.order !== order || f.scale !== c.scale || f.rf.rows !== rows) {
+    if (
+      !f ||
+      f.arr !== c.arr ||
+      f.sample !== s.sample ||
+      f.order !== order ||
+      f.scale !== c.scale ||
+      f.rf.rows !== rows
+    ) {
       folder = null;
       const [d0, d1] = c.scale.domain;
       const capacity = Math.floor(FULL_ROWS_BUDGET / rows);
@@ -555,13 +569,13 @@ export function createHeatmapPanel(
                 },
               }
             : {
-              data: arr.data,
-              sample: s.sample,
-              nSteps: T,
-              units: U,
-              pyramid: () => pyramidFor(arr, s.sample),
-              rowsPyramid: (rows) => rowsPyramidFor(arr, s.sample, rows),
-            },
+                data: arr.data,
+                sample: s.sample,
+                nSteps: T,
+                units: U,
+                pyramid: () => pyramidFor(arr, s.sample),
+                rowsPyramid: (rows) => rowsPyramidFor(arr, s.sample, rows),
+              },
         [w[0] - shift, w[1] - shift],
         local,
         f || chunk ? null : order,
@@ -733,7 +747,8 @@ export function createHeatmapPanel(
     return { x: e.clientX - r.left - M.left, y: e.clientY - r.top - M.top };
   };
   const stepAtX = (x: number): number => pxToStep(x, win(), width);
-  const inBand = (x: number, y: number): boolean => showX && x >= 0 && x < width && y >= height && y < height + M.bottom;
+  const inBand = (x: number, y: number): boolean =>
+    showX && x >= 0 && x < width && y >= height && y < height + M.bottom;
   const hit = (e: MouseEvent): { t: number; u: number | null; x: number; y: number } => {
     const { x, y } = local(e);
     const inside = x >= 0 && x < width && y >= 0 && y < height;
@@ -755,7 +770,8 @@ export function createHeatmapPanel(
       let col = 0;
       while (col < size.width - 1 && bounds[col + 1] <= t) col++;
       const [lo, hi] = pyramidFor(c.arr, s.sample).query(u, bounds[col], bounds[col + 1]);
-      const range = lo === -Infinity || hi === Infinity ? "NaN/Inf among them" : `${formatValue(lo)} … ${formatValue(hi)}`;
+      const range =
+        lo === -Infinity || hi === Infinity ? "NaN/Inf among them" : `${formatValue(lo)} … ${formatValue(hi)}`;
       lines.push(`pixel: t ${bounds[col]}–${bounds[col + 1] - 1}: ${range}`);
     }
     if (t >= (c.layer.lengths[s.sample] ?? T)) lines.push("(padding)");

@@ -196,8 +196,12 @@ export function unitOrder(payload: DecodedPayload, state: OrderState): Int32Arra
   if (mode === "brush" && !state.brush) mode = "natural";
   if (!arr) mode = "natural";
   const quantity = layer.arrays.has(state.quantity) ? state.quantity : "h";
-  const extra = mode === "brush" ? `${state.brush?.[0]}-${state.brush?.[1]}` : mode === "activation" ? String(state.timestep) : "";
-  const key = mode === "natural" ? `natural:${U}` : `${layer.name}\u0000${quantity}\u0000${state.sample}\u0000${mode}\u0000${extra}`;
+  const extra =
+    mode === "brush" ? `${state.brush?.[0]}-${state.brush?.[1]}` : mode === "activation" ? String(state.timestep) : "";
+  const key =
+    mode === "natural"
+      ? `natural:${U}`
+      : `${layer.name}\u0000${quantity}\u0000${state.sample}\u0000${mode}\u0000${extra}`;
   let m = memo.get(payload);
   if (!m) {
     m = new Map();

@@ -104,7 +104,14 @@ export function windowImageSize(
     const size = 2 ** pyramid.minLevel;
     const a = Math.floor(win[0] / size) * size;
     const b = Math.min(pyramid.nSteps, Math.ceil(win[1] / size) * size);
-    return { width: Math.ceil((b - a) / size), height, aggregated, stepsPerColumn: s, win: [a, b], bucketLevel: pyramid.minLevel };
+    return {
+      width: Math.ceil((b - a) / size),
+      height,
+      aggregated,
+      stepsPerColumn: s,
+      win: [a, b],
+      bucketLevel: pyramid.minLevel,
+    };
   }
   return {
     width: aggregated ? c : span,
@@ -368,7 +375,9 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** An opaque RGBA pixel as one Uint32 in the platform's byte order. */
 function rgba32(r: number, g: number, b: number): number {
-  return LITTLE_ENDIAN ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
+  return LITTLE_ENDIAN
+    ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0
+    : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
 }
 
 const lut32Cache = new WeakMap<Uint8ClampedArray, Uint32Array>();

@@ -91,11 +91,7 @@ export const OUTLIER_RATIO = 4;
  * of the units' maxima), m is that percentile: the rest stay readable and the big units take
  * the end colours. 1 when all zero/NaN.
  */
-export function symmetricDomain(
-  values: ArrayLike<number>,
-  cap?: number,
-  units?: number,
-): [number, number] {
+export function symmetricDomain(values: ArrayLike<number>, cap?: number, units?: number): [number, number] {
   let m = maxAbsFinite(values);
   if (cap !== undefined && m > cap && m <= cap * 1.001) m = cap;
   else if (units !== undefined && units > 1 && (cap === undefined || m > cap)) {
@@ -196,10 +192,7 @@ const scaleCache = new WeakMap<object, Map<string, ColorScale>>();
  * The colour scale of one (array, quantity), memoised on the array object so the heatmap,
  * legend and vector view share it and the domain is computed once per array.
  */
-export function colorScaleFor(
-  array: { data: Float32Array; shape?: number[] },
-  quantity: string,
-): ColorScale {
+export function colorScaleFor(array: { data: Float32Array; shape?: number[] }, quantity: string): ColorScale {
   let byQ = scaleCache.get(array);
   if (!byQ) {
     byQ = new Map();

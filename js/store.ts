@@ -39,11 +39,7 @@ export type UiKey = "hoverUnit" | "window" | "brush" | "sortMode";
 export const UI_KEYS: readonly UiKey[] = ["hoverUnit", "window", "brush", "sortMode"];
 /** Who made a change: the UI (pushed to Python) or the model (never echoed back). */
 export type Source = "ui" | "model";
-export type Listener = (
-  state: Readonly<ViewState>,
-  changed: ReadonlySet<StateKey>,
-  source: Source,
-) => void;
+export type Listener = (state: Readonly<ViewState>, changed: ReadonlySet<StateKey>, source: Source) => void;
 export type ErrorHandler = (err: unknown) => void;
 
 /** Store key → model trait, for the keys that sync with Python. */

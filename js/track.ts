@@ -115,10 +115,17 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     axes.setAttribute("height", String(total));
     yAxis.setAttribute("transform", `translate(${M.left - 4}, ${M.top})`);
     if (spec.xAxis !== false) {
-      const x = scaleLinear().domain([g.win[0] - 0.5, g.win[1] - 0.5]).range([0, g.width]);
+      const x = scaleLinear()
+        .domain([g.win[0] - 0.5, g.win[1] - 0.5])
+        .range([0, g.width]);
       const ticks = windowTicks(g.win, g.width, 70); // the heatmap's ticks: same values
       xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + g.height})`);
-      select(xAxisG).call(axisBottom(x).tickValues(ticks).tickFormat((v) => String(v)).tickSizeOuter(0));
+      select(xAxisG).call(
+        axisBottom(x)
+          .tickValues(ticks)
+          .tickFormat((v) => String(v))
+          .tickSizeOuter(0),
+      );
     }
     const dpr = window.devicePixelRatio || 1;
     canvas.style.left = `${M.left}px`;

@@ -196,7 +196,14 @@ describe("memory flow", () => {
     ]);
     expect(flowInputs(gru)?.kind).toBe("GRU");
     expect(flowInputs(new Map([["h", arr]]))).toBeNull();
-    expect(flowInputs(new Map([["h", arr], ["gate:update", arr]]))).toBeNull();
+    expect(
+      flowInputs(
+        new Map([
+          ["h", arr],
+          ["gate:update", arr],
+        ]),
+      ),
+    ).toBeNull();
   });
 });
 
@@ -382,7 +389,12 @@ describe("drawing", () => {
     const vals = [1, 2, NaN, 4];
     const g = geomOf([0, 4], 40);
     const ctx = recorder();
-    const runs = fillUnder(ctx, columns((t) => vals[t], g.win, g.width, 4), g, (v) => 100 - v);
+    const runs = fillUnder(
+      ctx,
+      columns((t) => vals[t], g.win, g.width, 4),
+      g,
+      (v) => 100 - v,
+    );
     expect(runs).toBe(2);
     expect(ctx.ops.filter((o) => o[0] === "fill")).toHaveLength(2);
   });

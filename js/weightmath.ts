@@ -356,7 +356,11 @@ export function densityAlpha(count: number, max: number): number {
  * groups' colours weighted by their counts, its opacity grows with log(1 + count) from 35 % (one
  * point) to 100 % (the densest cell); empty cells are transparent.
  */
-export function densityToRGBA(grid: DensityGrid, colors: ReadonlyArray<readonly [number, number, number]>, out: Uint8ClampedArray): void {
+export function densityToRGBA(
+  grid: DensityGrid,
+  colors: ReadonlyArray<readonly [number, number, number]>,
+  out: Uint8ClampedArray,
+): void {
   const { nx, ny, groups, counts, total, max } = grid;
   if (out.length !== nx * ny * 4) throw new Error(`densityToRGBA: ${out.length} bytes for ${nx}×${ny}`);
   const cells = nx * ny;
@@ -434,7 +438,13 @@ export const MAX_BLOCK_H = 240;
  * MAX_CELL per unit); rows are square up to MAX_CELL and squeezed so that no block is taller
  * than MAX_BLOCK_H.
  */
-export function weightsLayout(width: number, gates: number, inputs: number, units: number, biasRows: number): WeightsLayout {
+export function weightsLayout(
+  width: number,
+  gates: number,
+  inputs: number,
+  units: number,
+  biasRows: number,
+): WeightsLayout {
   const gapX = gates > 1 ? 10 : 0;
   const gapY = 4;
   const avail = Math.max(0, width - gapX * (gates - 1)) / Math.max(1, gates);

@@ -36,7 +36,14 @@ import type { DecodedAttention, DecodedPayload } from "../codecs";
 import { context2d, html, setText, svg, uniqueId } from "../dom";
 import { integerTicks, pxToIndex } from "../layout";
 import { createFrame, observeResize } from "../raf";
-import { formatValue, hasNonFinite, makeColorScale, NAN_COLOR, sequentialInterpolator, type ColorScale } from "../scales";
+import {
+  formatValue,
+  hasNonFinite,
+  makeColorScale,
+  NAN_COLOR,
+  sequentialInterpolator,
+  type ColorScale,
+} from "../scales";
 import type { StateKey, Store } from "../store";
 import { onThemeChange } from "../theme";
 
@@ -237,8 +244,12 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
   const drawAxes = (a: DecodedAttention, mat: Matrix): void => {
     const { width, heat } = geom;
     const { q, k } = links(a);
-    const x = scaleLinear().domain([-0.5, a.tk - 0.5]).range([0, width]);
-    const y = scaleLinear().domain([-0.5, a.tq - 0.5]).range([0, heat]);
+    const x = scaleLinear()
+      .domain([-0.5, a.tk - 0.5])
+      .range([0, width]);
+    const y = scaleLinear()
+      .domain([-0.5, a.tq - 0.5])
+      .range([0, heat]);
     const toks = keyTokens(a);
     let xTicks: number[];
     let fmt: (v: number) => string;
@@ -261,7 +272,10 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     xAxisG.classList.toggle("lstmviz-attn-tokens", toks !== null);
     yAxisG.setAttribute("transform", `translate(${M.left - 3}, ${M.top})`);
     select(yAxisG).call(
-      axisLeft(y).tickValues(integerTicks(a.tq, heat, 20)).tickFormat((v) => String(v)).tickSizeOuter(0),
+      axisLeft(y)
+        .tickValues(integerTicks(a.tq, heat, 20))
+        .tickFormat((v) => String(v))
+        .tickSizeOuter(0),
     );
     const keyName = k.layer ? k.layer.name : (a.keySource ?? "");
     const qName = q.layer ? q.layer.name : (a.querySource ?? "");
@@ -279,7 +293,9 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     legendBar.setAttribute("x", String(lx));
     legendBar.setAttribute("y", String(M.top));
     legendBar.setAttribute("height", String(heat));
-    const ly = scaleLinear().domain(mat.scale.domain).range([M.top + heat, M.top]);
+    const ly = scaleLinear()
+      .domain(mat.scale.domain)
+      .range([M.top + heat, M.top]);
     legendAxisG.setAttribute("transform", `translate(${lx + LEGEND_BAR}, 0)`);
     const span = mat.scale.domain[1];
     const lf = format(span >= 2 ? ".1f" : span >= 0.02 ? ".2~f" : ".1~e");
@@ -290,7 +306,9 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
         .tickFormat((v) => lf(Number(v))),
     );
     // the domain's top is this (sample, head)'s largest weight, not 1
-    const note = { max: ["0 … max", "of sample"], row: ["÷ max of", "each row"], one: ["absolute", "0 … 1"] }[colorMode];
+    const note = { max: ["0 … max", "of sample"], row: ["÷ max of", "each row"], one: ["absolute", "0 … 1"] }[
+      colorMode
+    ];
     legendNote.replaceChildren(
       ...note.map((text, i) => Object.assign(svg("tspan", { x: lx - 2, dy: i * 10 }), { textContent: text })),
     );
@@ -395,7 +413,9 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     chartLabel.setAttribute("y", String(geom.chartTop - 4));
     const vals = row === null ? null : matrixRow(mat.m, a.tk, row);
     const top = vals ? finiteMax(vals) : 0;
-    const cy = scaleLinear().domain([0, top > 0 ? top : 1]).range([geom.chartTop + ROW_CHART_H, geom.chartTop]);
+    const cy = scaleLinear()
+      .domain([0, top > 0 ? top : 1])
+      .range([geom.chartTop + ROW_CHART_H, geom.chartTop]);
     chartAxisG.setAttribute("transform", `translate(${M.left - 3}, 0)`);
     chartAxisG.setAttribute("visibility", vals ? "visible" : "hidden");
     select(chartAxisG).call(
@@ -420,7 +440,8 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     const accent = cssVar(root, "--lstmviz-accent", "#1976d2");
     const bw = geom.width / cols;
     const gap = bw >= 5 ? 1 : 0;
-    const yOf = (v: number): number => ROW_CHART_H - 1 - (Math.max(0, Math.min(scaleTop, v)) / scaleTop) * (ROW_CHART_H - 2);
+    const yOf = (v: number): number =>
+      ROW_CHART_H - 1 - (Math.max(0, Math.min(scaleTop, v)) / scaleTop) * (ROW_CHART_H - 2);
     if (bw < 3) {
       // a bar per pixel or two: whole-pixel rectangles (bars edge to edge, the step line as 1-px
       // tops and risers) instead of hundreds of anti-aliased edges, redrawn on every step

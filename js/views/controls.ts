@@ -235,7 +235,11 @@ export function createControls(container: HTMLElement, store: Store, payload: De
     "mean inside the brushed range minus mean outside it (drag on the time axis, or Alt-drag " +
     "on the heatmap, to brush)";
   const brushText = html("span", "lstmviz-brush-readout");
-  const topBtn = button("lstmviz-top10", `select top ${TOP_N}`, `select the ${TOP_N} units ranked first by the brushed range`);
+  const topBtn = button(
+    "lstmviz-top10",
+    `select top ${TOP_N}`,
+    `select the ${TOP_N} units ranked first by the brushed range`,
+  );
   const clearBtn = button("lstmviz-brush-clear", "×", "clear the brushed range (Esc)");
   const brushGroup = html("span", "lstmviz-group lstmviz-brush-group");
   brushGroup.append(brushText, topBtn, clearBtn);

@@ -281,7 +281,9 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
       const h = height - top;
       let m = 1;
       for (const g of gates) if (g.signed) m = Math.max(m, colorScaleFor(g.array, `gate:${g.name}`).domain[1]);
-      const y = scaleLinear().domain([-m, m]).range([top + h, top]);
+      const y = scaleLinear()
+        .domain([-m, m])
+        .range([top + h, top]);
       out.push({ signed: true, top, height: h, y, domain: [-m, m] });
     }
     return out;
@@ -341,7 +343,11 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
       if (!p) return;
       const ticks = p.signed ? [p.domain[0], 0, p.domain[1]] : [0, 0.5, 1];
       select(g).call(
-        axisLeft(scaleLinear().domain(p.domain).range([p.top + p.height, p.top]))
+        axisLeft(
+          scaleLinear()
+            .domain(p.domain)
+            .range([p.top + p.height, p.top]),
+        )
           .tickValues(ticks)
           .tickFormat((v) => shortTick(v as number))
           .tickSize(3)
@@ -374,8 +380,18 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
         const mean = columns(meanLod, geom.win, geom.width, T);
         cols.set(g.name, {
           mean,
-          lo: columns(seriesLod(st.lo, "", () => ({ values: st.lo })), geom.win, geom.width, T),
-          hi: columns(seriesLod(st.hi, "", () => ({ values: st.hi })), geom.win, geom.width, T),
+          lo: columns(
+            seriesLod(st.lo, "", () => ({ values: st.lo })),
+            geom.win,
+            geom.width,
+            T,
+          ),
+          hi: columns(
+            seriesLod(st.hi, "", () => ({ values: st.hi })),
+            geom.win,
+            geom.width,
+            T,
+          ),
           bad: meanLod.bad ? meanLod.bad.flags(mean) : null,
         });
       }

@@ -234,8 +234,7 @@ export function createInputTrack(container: HTMLElement, store: Store, payload: 
     shadePadding(ctx, payload.lengths[b] ?? T, geom, 0, geom.height);
   };
 
-  const title =
-    mode === "tokens" ? "input tokens" : mode === "lines" ? (input?.label ?? "input") : "input saliency";
+  const title = mode === "tokens" ? "input tokens" : mode === "lines" ? (input?.label ?? "input") : "input saliency";
   let track: ReturnType<typeof createTrack> | undefined;
   track = createTrack(container, store, payload, {
     name: "input",

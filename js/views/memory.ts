@@ -70,8 +70,7 @@ export function createMemoryFlow(container: HTMLElement, store: Store, payload: 
     side.replaceChildren();
     const carried = keyRow(side, CARRIED_COLOR, "carried", "line");
     const written = keyRow(side, WRITTEN_COLOR, "written", "line");
-    carried.title =
-      kind === "LSTM" ? "f ⊙ c(t−1) = c(t) − i ⊙ g" : "z ⊙ h(t−1) = h(t) − (1 − z) ⊙ h̃";
+    carried.title = kind === "LSTM" ? "f ⊙ c(t−1) = c(t) − i ⊙ g" : "z ⊙ h(t−1) = h(t) − (1 − z) ⊙ h̃";
     written.title = kind === "LSTM" ? "i ⊙ g" : "(1 − z) ⊙ h̃";
     const parts = kind === "LSTM" ? "|f⊙c₋₁| vs |i⊙g|" : "|z⊙h₋₁| vs |(1−z)⊙h̃|";
     keyNote(side, `${parts}, mean over units`);
@@ -118,7 +117,12 @@ export function createMemoryFlow(container: HTMLElement, store: Store, payload: 
       const carried = columns(carriedLod, geom.win, geom.width, T);
       base = {
         carried,
-        written: columns(seriesLod(stats.written, "", () => ({ values: stats.written })), geom.win, geom.width, T),
+        written: columns(
+          seriesLod(stats.written, "", () => ({ values: stats.written })),
+          geom.win,
+          geom.width,
+          T,
+        ),
         bad: carriedLod.bad ? carriedLod.bad.flags(carried) : null,
       };
     }

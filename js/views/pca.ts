@@ -159,7 +159,10 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
       const d = (e[1] - e[0]) * 0.04;
       return [e[0] - d, e[1] + d];
     };
-    sy = scaleLinear().domain(pad(extentOf(p, ys, layer.lengths))).range([height, 0]).nice();
+    sy = scaleLinear()
+      .domain(pad(extentOf(p, ys, layer.lengths)))
+      .range([height, 0])
+      .nice();
     const yTicks = Math.max(2, Math.floor(height / 40));
     const yFormat = sy.tickFormat(yTicks);
     const longest = Math.max(...sy.ticks(yTicks).map((v) => yFormat(v).length), 1);
@@ -171,7 +174,11 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
       .range([0, width]);
     if (xs !== "time") sx.nice();
     xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + height})`);
-    select(xAxisG).call(axisBottom(sx).ticks(Math.max(2, Math.floor(width / 70))).tickSizeOuter(0));
+    select(xAxisG).call(
+      axisBottom(sx)
+        .ticks(Math.max(2, Math.floor(width / 70)))
+        .tickSizeOuter(0),
+    );
     yAxisG.setAttribute("transform", `translate(${M.left - 3}, ${M.top})`);
     select(yAxisG).call(axisLeft(sy).ticks(yTicks).tickSizeOuter(0));
     xLabel.textContent = axisName(layer, xs);
@@ -315,7 +322,8 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
     const t = store.state.timestep;
     cursorDot.dataset.timestep = String(t);
     // a path of another sample/layer (its redraw is one frame away) places nothing
-    const pth = path !== null && path.key === pathKey(store.state.sample) && layer.name === store.state.layer ? path : null;
+    const pth =
+      path !== null && path.key === pathKey(store.state.sample) && layer.name === store.state.layer ? path : null;
     const ok = pth !== null && !root.hidden && t < pth.len && Number.isFinite(pth.xs[t]) && Number.isFinite(pth.ys[t]);
     cursorDot.setAttribute("visibility", ok ? "visible" : "hidden");
     if (ok && pth) {

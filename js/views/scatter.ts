@@ -37,7 +37,11 @@ import { toggleUnit } from "./heatmap";
 
 const M = { top: 8, right: 12, bottom: 34, left: 58 } as const;
 const PLOT_H = 230;
-const PART_NAME: Record<string, string> = { kernel: "input kernel", recurrent_kernel: "recurrent kernel", bias: "bias" };
+const PART_NAME: Record<string, string> = {
+  kernel: "input kernel",
+  recurrent_kernel: "recurrent kernel",
+  bias: "bias",
+};
 
 /** One (gate, part): its weights and their gradients, (rows, U) in C order. */
 interface Segment {
@@ -69,8 +73,6 @@ interface LayerPoints {
   /** CSS colour of each gate: the gate tracks' (views/gatelines.ts), so a gate looks the same everywhere. */
   colors: string[];
 }
-
-
 
 function collect(layer: DecodedLayer): LayerPoints | null {
   const W = layer.weights;
@@ -186,14 +188,20 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
     width = Math.max(0, plotWidth - M.left - M.right);
     const pad = 0.04 * (p.hiW - p.loW || 1);
     const Y = symlog((p.maxG || p.c) * 1.15, p.c);
-    x = scaleLinear().domain([p.loW - pad, p.hiW + pad]).range([0, width]);
+    x = scaleLinear()
+      .domain([p.loW - pad, p.hiW + pad])
+      .range([0, width]);
     y = scaleLinear().domain([-Y, Y]).range([PLOT_H, 0]);
     const total = PLOT_H + M.top + M.bottom;
     plot.style.height = `${total}px`;
     axes.setAttribute("width", String(width + M.left + M.right));
     axes.setAttribute("height", String(total));
     xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + PLOT_H})`);
-    select(xAxisG).call(axisBottom(x).ticks(Math.max(2, Math.floor(width / 70))).tickSizeOuter(0));
+    select(xAxisG).call(
+      axisBottom(x)
+        .ticks(Math.max(2, Math.floor(width / 70)))
+        .tickSizeOuter(0),
+    );
     const ticks = symlogTicks(p.maxG, p.c, PLOT_H >= 200 ? 3 : 2);
     yAxisG.setAttribute("transform", `translate(${M.left}, ${M.top})`);
     select(yAxisG).call(
@@ -449,9 +457,18 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
     const row = Math.floor(idx / s.units);
     hoverHit = unit;
     const from =
-      s.part === "kernel" ? `input ${row} → unit ${unit}` : s.part === "recurrent_kernel" ? `unit ${row} → unit ${unit}` : `unit ${unit}`;
+      s.part === "kernel"
+        ? `input ${row} → unit ${unit}`
+        : s.part === "recurrent_kernel"
+          ? `unit ${row} → unit ${unit}`
+          : `unit ${unit}`;
     store.set({ hoverUnit: unit });
-    place(e, [`${s.gateName} · ${PART_NAME[s.part] ?? s.part}`, from, `w = ${formatValue(s.w[idx])}`, `∂L/∂w = ${formatValue(s.g[idx])}`]);
+    place(e, [
+      `${s.gateName} · ${PART_NAME[s.part] ?? s.part}`,
+      from,
+      `w = ${formatValue(s.w[idx])}`,
+      `∂L/∂w = ${formatValue(s.g[idx])}`,
+    ]);
   };
   const onLeave = (): void => {
     tooltip.hidden = true;

@@ -44,7 +44,6 @@ function cssOf(scale: ColorScale, v: number): string {
  *  selected, clipped); more go on a canvas, drawn the same way. */
 export const SVG_BARS_MAX = 64;
 
-
 export function createVector(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
   const T = payload.nSteps;
   const root = html("div", "lstmviz-view lstmviz-card lstmviz-vector");
@@ -94,10 +93,15 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     useCanvas = U > SVG_BARS_MAX && ctx !== null;
     node.setAttribute("height", String(totalH));
     node.setAttribute("width", String(width + M.left + M.right));
-    const x = scaleLinear().domain([-0.5, U - 0.5]).range([0, width]);
+    const x = scaleLinear()
+      .domain([-0.5, U - 0.5])
+      .range([0, width]);
     xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + plotH})`);
     select(xAxisG).call(
-      axisBottom(x).tickValues(integerTicks(U, width, 40)).tickFormat((v) => String(v)).tickSizeOuter(0),
+      axisBottom(x)
+        .tickValues(integerTicks(U, width, 40))
+        .tickFormat((v) => String(v))
+        .tickSizeOuter(0),
     );
     yAxisG.setAttribute("transform", `translate(${M.left - 4}, 0)`);
     select(yAxisG).call(axisLeft(y).ticks(4).tickSizeOuter(0));
@@ -208,7 +212,9 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     const scale = colorScaleFor(arr, s.quantity);
     plotH = totalH - M.top - M.bottom;
     const values = vectorAt(arr.data, T, U, s.sample, s.timestep);
-    const y = scaleLinear().domain(scale.domain).range([M.top + plotH, M.top]);
+    const y = scaleLinear()
+      .domain(scale.domain)
+      .range([M.top + plotH, M.top]);
     const yv = (v: number): number => y(v);
 
     if (dirtyLayout || (useCanvas ? U <= SVG_BARS_MAX : rects.length !== U)) {
@@ -227,7 +233,12 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
       for (const u of s.selectedUnits) {
         if (u >= U) continue;
         marks.append(
-          svg("circle", { class: "lstmviz-selected-mark", cx: M.left + indexToPx(u, U, width), cy: M.top + plotH + 3, r: 2.5 }),
+          svg("circle", {
+            class: "lstmviz-selected-mark",
+            cx: M.left + indexToPx(u, U, width),
+            cy: M.top + plotH + 3,
+            r: 2.5,
+          }),
         );
       }
     }

@@ -21,7 +21,16 @@ import { createFrame, observeResize } from "../raf";
 import { divergingInterpolator, formatValue, hasNonFinite, makeColorScale, NAN_COLOR, NAN_RGB } from "../scales";
 import type { StateKey, Store } from "../store";
 import { onThemeChange, themeVar } from "../theme";
-import { layerTitle, matrixDims, MAX_CELL, rasterizeMatrix, weightDomain, weightsLayout, type WeightDomain, type WeightsLayout } from "../weightmath";
+import {
+  layerTitle,
+  matrixDims,
+  MAX_CELL,
+  rasterizeMatrix,
+  weightDomain,
+  weightsLayout,
+  type WeightDomain,
+  type WeightsLayout,
+} from "../weightmath";
 import { toggleUnit } from "./heatmap";
 
 /** Margins of the matrices inside the plot (labels left, gate names above, unit axis below). */
@@ -70,7 +79,14 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     grad.append(svg("stop", { offset: `${(t * 100).toFixed(2)}%`, "stop-color": divergingInterpolator(t) }));
   }
   defs.append(grad);
-  const legendBar = svg("rect", { class: "lstmviz-legend-bar", x: 8, y: 4, width: 120, height: 9, fill: `url(#${gradId})` });
+  const legendBar = svg("rect", {
+    class: "lstmviz-legend-bar",
+    x: 8,
+    y: 4,
+    width: 120,
+    height: 9,
+    fill: `url(#${gradId})`,
+  });
   const legendAxis = svg("g", { class: "lstmviz-axis", transform: "translate(0, 13)" });
   const nanSwatch = svg("rect", { class: "lstmviz-legend-nan", x: 140, y: 4, width: 9, height: 9, fill: NAN_COLOR });
   const nanText = Object.assign(svg("text", { class: "lstmviz-axis-label", x: 152, y: 12 }), { textContent: "NaN" });
@@ -188,10 +204,16 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     axesG.replaceChildren();
     const y0 = plotBottom(g);
     im.gates.forEach((_gate, k) => {
-      const x = scaleLinear().domain([-0.5, U - 0.5]).range([0, g.panelW]);
+      const x = scaleLinear()
+        .domain([-0.5, U - 0.5])
+        .range([0, g.panelW]);
       const a = svg("g", { class: "lstmviz-axis lstmviz-axis-x", transform: `translate(${panelX(g, k)}, ${y0 + 5})` });
       select(a).call(
-        axisBottom(x).tickValues(integerTicks(U, g.panelW, 34)).tickFormat((v) => String(v)).tickSizeOuter(0).tickSize(3),
+        axisBottom(x)
+          .tickValues(integerTicks(U, g.panelW, 34))
+          .tickFormat((v) => String(v))
+          .tickSizeOuter(0)
+          .tickSize(3),
       );
       axesG.append(a);
     });
@@ -203,7 +225,10 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     const m = im.domain.domain[1];
     const lx = scaleLinear().domain([-m, m]).range([8, 128]);
     select(legendAxis).call(
-      axisBottom(lx).tickValues([-m, 0, m]).tickFormat((v) => formatValue(v as number).replace(/\.?0+$/, "") || "0").tickSize(3),
+      axisBottom(lx)
+        .tickValues([-m, 0, m])
+        .tickFormat((v) => formatValue(v as number).replace(/\.?0+$/, "") || "0")
+        .tickSize(3),
     );
     nanSwatch.style.display = im.nonFinite ? "" : "none";
     nanText.style.display = im.nonFinite ? "" : "none";
