@@ -16,17 +16,25 @@ import {
   shortLabel,
   sourceLayer,
   validLength,
-} from "./attention-grid";
-import { isDarkColor } from "./card";
+} from "./math/attention-grid";
+import { isDarkColor } from "./parts/card";
 import { decodePayload, type DecodedLayer, type DecodedPayload } from "./codecs";
 import { makeNormalizer } from "./explorer";
 import type { Payload } from "./model";
-import { makeColorScale, NAN_RGB, parseColor } from "./scales";
+import { makeColorScale, NAN_RGB, parseColor } from "./math/scales";
 import { Store } from "./store";
 import { f32Bytes, makePayload, viewAt } from "./testing";
-import { affineOf, decimatePath, extentOf, formatRatio, nearestPoint, pathPixels, type Projection } from "./trajectory";
+import {
+  affineOf,
+  decimatePath,
+  extentOf,
+  formatRatio,
+  nearestPoint,
+  pathPixels,
+  type Projection,
+} from "./math/trajectory";
 import { ATTENTION_MARGIN, createAttention } from "./views/attention";
-import { createTrajectory } from "./views/pca";
+import { createTrajectory } from "./views/trajectory";
 
 /** A deterministic pseudo-random generator (mulberry32). */
 function rng(seed: number): () => number {

@@ -3,9 +3,9 @@
  * creates the views (each talks only to the store). Returns one cleanup for all of it.
  */
 import { decodePayload, findLayer, type DecodedPayload } from "./codecs";
-import { html } from "./dom";
+import { html } from "./render/dom";
 import { attachKeyboard } from "./keyboard";
-import { clamp, clampWindow, windowFollowing } from "./layout";
+import { clamp, clampWindow, windowFollowing } from "./math/layout";
 import type { ModelTraits } from "./model";
 import { connectModel, SORT_MODES, stateFromModel, Store, type SyncModel, type ViewState } from "./store";
 import { createAttention } from "./views/attention";
@@ -19,7 +19,7 @@ import { createHealth } from "./views/health";
 import { createHeatmap } from "./views/heatmap";
 import { createInputTrack } from "./views/input";
 import { createMemoryFlow } from "./views/memory";
-import { createTrajectory } from "./views/pca";
+import { createTrajectory } from "./views/trajectory";
 import { createScatter } from "./views/scatter";
 import { createSlider } from "./views/slider";
 import { createVector } from "./views/vector";

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { SVG_NS } from "./dom";
+import { SVG_NS } from "./render/dom";
 import {
   answerExportRequest,
   checkScale,
@@ -20,7 +20,7 @@ import {
   styleDeclarations,
   viewNames,
   type Scene,
-} from "./export";
+} from "./export/figure";
 import { Store } from "./store";
 import { makePayload } from "./testing";
 import { decodePayload } from "./codecs";

@@ -7,10 +7,10 @@
  * Selects and text inputs keep their own keys; on the slider we take over so Shift works
  * there too; a focused button keeps Space and Enter (the browser clicks it).
  */
-import { clearBrushPatch } from "./heatmap-panel";
-import { keyToTimestep } from "./layout";
+import { clearBrushPatch } from "./parts/heatmap/panel";
+import { keyToTimestep } from "./math/layout";
 import type { Store } from "./store";
-import { ZOOM_STEP, zoomAboutCursor } from "./zoom";
+import { ZOOM_STEP, zoomAboutCursor } from "./math/zoom";
 
 /** What a key does to the view besides moving the cursor, or null when it is not ours. */
 export type KeyAction = "zoom-in" | "zoom-out" | "zoom-reset" | "play" | "clear-brush";

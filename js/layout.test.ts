@@ -1,13 +1,21 @@
 import { describe, expect, it } from "vitest";
 
-import { aggregationNote, brushBetween, clearBrushPatch } from "./heatmap-panel";
+import { aggregationNote, brushBetween, clearBrushPatch } from "./parts/heatmap/panel";
 import { keyAction } from "./keyboard";
-import { heatmapPlotHeight, indexToPx, integerTicks, keyToTimestep, pxToIndex, pxToStep, stepToPx } from "./layout";
-import { windowImageSize } from "./raster";
+import {
+  heatmapPlotHeight,
+  indexToPx,
+  integerTicks,
+  keyToTimestep,
+  pxToIndex,
+  pxToStep,
+  stepToPx,
+} from "./math/layout";
+import { windowImageSize } from "./math/raster";
 import type { ViewState } from "./store";
 import { defaultSpeed, playPosition, SPEEDS } from "./views/controls";
 import { gateCaption, gatePanelHeight } from "./views/gates";
-import { isZoomed, windowTicks, zoomAboutCursor } from "./zoom";
+import { isZoomed, windowTicks, zoomAboutCursor } from "./math/zoom";
 
 describe("pixel ↔ timestep mapping", () => {
   it("puts the cursor at the centre of its column", () => {

@@ -9,7 +9,7 @@ import {
   unitOrder,
   unitVariance,
   type OrderState,
-} from "./ordering";
+} from "./math/ordering";
 import { makePayload } from "./testing";
 
 /** The values of one unit of data[b] over [t0, t1), finite only. */

@@ -5,10 +5,10 @@
 // once; cursor marks move by transform; text is written only when it changes.
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { markMover, setText } from "./dom";
-import { envelope, SeriesLod, StepFlags } from "./lod";
-import { Pyramid } from "./pyramid";
-import { createFrame } from "./raf";
+import { markMover, setText } from "./render/dom";
+import { envelope, SeriesLod, StepFlags } from "./math/lod";
+import { Pyramid } from "./math/pyramid";
+import { createFrame } from "./render/raf";
 import {
   colourRows,
   composeColumns,
@@ -18,11 +18,11 @@ import {
   rasterizeWindow,
   windowImageSize,
   type WindowSource,
-} from "./raster";
-import { makeColorScale } from "./scales";
-import { columns, fillEnvelopeColumns, flagColumns, isDense, type Ctx, type XGeom } from "./series";
-import { stepToPx } from "./layout";
-import { onThemeChange, recheckTheme, themeVar } from "./theme";
+} from "./math/raster";
+import { makeColorScale } from "./math/scales";
+import { columns, fillEnvelopeColumns, flagColumns, isDense, type Ctx, type XGeom } from "./render/series";
+import { stepToPx } from "./math/layout";
+import { onThemeChange, recheckTheme, themeVar } from "./render/theme";
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { bucketBounds, columnBounds, extremeOf, minLevelFor, Pyramid, pyramidFor } from "./pyramid";
+import { bucketBounds, columnBounds, extremeOf, minLevelFor, Pyramid, pyramidFor } from "./math/pyramid";
 import {
   foldRows,
   imageColumnBounds,
@@ -9,8 +9,8 @@ import {
   RowFolder,
   windowImageSize,
   type WindowSource,
-} from "./raster";
-import { LUT_SIZE, makeColorScale, NAN_RGB, type ColorScale } from "./scales";
+} from "./math/raster";
+import { LUT_SIZE, makeColorScale, NAN_RGB, type ColorScale } from "./math/scales";
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { rasterize, valueAt, vectorAt } from "./raster";
+import { rasterize, valueAt, vectorAt } from "./math/raster";
 import {
   buildLut,
   colorScaleFor,
@@ -14,7 +14,7 @@ import {
   parseColor,
   symmetricDomain,
   unitMaxAbs,
-} from "./scales";
+} from "./math/scales";
 
 describe("colour-scale domains", () => {
   it("h and c are diverging and symmetric around 0, from max |value|", () => {

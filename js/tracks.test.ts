@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import { decodePayload, type DecodedPayload } from "./codecs";
 import { makeNormalizer } from "./explorer";
-import { stepToPx } from "./layout";
-import { envelope } from "./lod";
+import { stepToPx } from "./math/layout";
+import { envelope } from "./math/lod";
 import type { Payload } from "./model";
 import {
   clipChars,
@@ -25,7 +25,7 @@ import {
   traceEnvelope,
   type Ctx,
   type XGeom,
-} from "./series";
+} from "./render/series";
 import { Store } from "./store";
 import { f32Bytes, makePayload } from "./testing";
 import { createConfidence } from "./views/confidence";

@@ -5,7 +5,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { EncodedArray, Payload } from "./model";
-import { makeColorScale, NAN_RGB, parseColor } from "./scales";
+import { makeColorScale, NAN_RGB, parseColor } from "./math/scales";
 import { f32Bytes, FakeModel, makePayload, viewAt } from "./testing";
 import { gateColor as gateTrackColor } from "./views/gatelines";
 import { chipText, unitList } from "./views/health";
@@ -32,7 +32,7 @@ import {
   weightXRange,
   X_OUTLIER,
   type Matrix,
-} from "./weightmath";
+} from "./math/weights";
 import widget from "./widget";
 
 /** A small deterministic PRNG (mulberry32). */

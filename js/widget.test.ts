@@ -1,8 +1,8 @@
 // @vitest-environment jsdom
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { HEATMAP_MARGIN } from "./heatmap-panel";
-import { heatmapPlotHeight } from "./layout";
+import { HEATMAP_MARGIN } from "./parts/heatmap/panel";
+import { heatmapPlotHeight } from "./math/layout";
 import { FakeModel, makePayload } from "./testing";
 import { defaultSpeed, SPEEDS } from "./views/controls";
 import widget from "./widget";

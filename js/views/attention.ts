@@ -30,12 +30,12 @@ import {
   validLength,
   type AxisLink,
   type HeadChoice,
-} from "../attention-grid";
-import { cardSelect, createCard, cssVar, showTooltip, sizeCanvas } from "../card";
+} from "../math/attention-grid";
+import { cardSelect, createCard, cssVar, showTooltip, sizeCanvas } from "../parts/card";
 import type { DecodedAttention, DecodedPayload } from "../codecs";
-import { context2d, html, setText, svg, uniqueId } from "../dom";
-import { integerTicks, pxToIndex } from "../layout";
-import { createFrame, observeResize } from "../raf";
+import { context2d, html, setText, svg, uniqueId } from "../render/dom";
+import { integerTicks, pxToIndex } from "../math/layout";
+import { createFrame, observeResize } from "../render/raf";
 import {
   formatValue,
   hasNonFinite,
@@ -43,9 +43,9 @@ import {
   NAN_COLOR,
   sequentialInterpolator,
   type ColorScale,
-} from "../scales";
+} from "../math/scales";
 import type { StateKey, Store } from "../store";
-import { onThemeChange } from "../theme";
+import { onThemeChange } from "../render/theme";
 
 /** Margins of the heatmap inside the plot box (CSS px). */
 export const ATTENTION_MARGIN = { top: 16, right: 58, left: 50, bottom: 8 } as const;

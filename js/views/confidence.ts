@@ -13,8 +13,8 @@ import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import type { DecodedPayload } from "../codecs";
-import { html, setText, svg } from "../dom";
-import { stepFlags, type Envelope } from "../lod";
+import { html, setText, svg } from "../render/dom";
+import { stepFlags, type Envelope } from "../math/lod";
 import {
   columns,
   envelopeExtent,
@@ -26,9 +26,9 @@ import {
   shadePadding,
   spanPx,
   strokeEnvelope,
-} from "../series";
+} from "../render/series";
 import type { Store } from "../store";
-import { createTrack, type TrackGeom } from "../track";
+import { createTrack, type TrackGeom } from "../parts/track";
 import { createReadout, keyRow, shortValue } from "./gatelines";
 
 const HEIGHT = 78;

@@ -12,12 +12,12 @@
  * throttled by the store.
  */
 import { findLayer, quantitiesOf, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { html, quantityLabel } from "../dom";
-import { clearBrushPatch } from "../heatmap-panel";
-import { MIN_WINDOW } from "../layout";
-import { SORT_LABELS, unitOrder } from "../ordering";
+import { html, quantityLabel } from "../render/dom";
+import { clearBrushPatch } from "../parts/heatmap/panel";
+import { MIN_WINDOW } from "../math/layout";
+import { SORT_LABELS, unitOrder } from "../math/ordering";
 import { SORT_MODES, type StateKey, type Store } from "../store";
-import { isZoomed, ZOOM_STEP, zoomAboutCursor } from "../zoom";
+import { isZoomed, ZOOM_STEP, zoomAboutCursor } from "../math/zoom";
 
 /** Playback speeds offered, in steps per second. */
 export const SPEEDS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] as const;

@@ -4,8 +4,8 @@
  * The buttons leave themselves out of the figure (`data-lstmviz-export="skip"`).
  */
 import type { DecodedPayload } from "../codecs";
-import { html } from "../dom";
-import { exportFigure, safeFileName, type ExportFormat } from "../export";
+import { html } from "../render/dom";
+import { exportFigure, safeFileName, type ExportFormat } from "../export/figure";
 import type { Store } from "../store";
 
 /** Device pixels per CSS pixel of a downloaded PNG. */

@@ -17,9 +17,9 @@ import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, setText, svg } from "../dom";
-import { seriesLod, type Envelope } from "../lod";
-import { colorScaleFor, formatValue } from "../scales";
+import { context2d, html, setText, svg } from "../render/dom";
+import { seriesLod, type Envelope } from "../math/lod";
+import { colorScaleFor, formatValue } from "../math/scales";
 import {
   cachedStepStats,
   columns,
@@ -31,9 +31,9 @@ import {
   shadePadding,
   strokeEnvelope,
   type StepStats,
-} from "../series";
+} from "../render/series";
 import type { Store } from "../store";
-import { createTrack, TRACK_MARGIN, type Track, type TrackGeom } from "../track";
+import { createTrack, TRACK_MARGIN, type Track, type TrackGeom } from "../parts/track";
 
 /** Fixed colours of the usual gates (GRU's update gate keeps like LSTM's forget gate). */
 export const GATE_COLORS: Record<string, string> = {

@@ -10,10 +10,10 @@
  * absent when no layer has any.
  */
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { html } from "../dom";
-import { createHeatmapPanel, type HeatmapPanel } from "../heatmap-panel";
-import { clamp } from "../layout";
-import { colorScaleFor } from "../scales";
+import { html } from "../render/dom";
+import { createHeatmapPanel, type HeatmapPanel } from "../parts/heatmap/panel";
+import { clamp } from "../math/layout";
+import { colorScaleFor } from "../math/scales";
 import type { Store } from "../store";
 
 /** Conventional symbol of a gate. */

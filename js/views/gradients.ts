@@ -11,8 +11,8 @@ import { scaleLog } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { html, svg } from "../dom";
-import type { Envelope } from "../lod";
+import { html, svg } from "../render/dom";
+import type { Envelope } from "../math/lod";
 import {
   columns,
   envelopeExtent,
@@ -22,9 +22,9 @@ import {
   sampleLod,
   shadePadding,
   strokeEnvelope,
-} from "../series";
+} from "../render/series";
 import type { Store } from "../store";
-import { createTrack, type TrackGeom } from "../track";
+import { createTrack, type TrackGeom } from "../parts/track";
 import { createReadout, gateColor, logTickLabel, shortValue, type Readout } from "./gatelines";
 
 const HEIGHT = 96;

@@ -6,10 +6,10 @@
  * findings, and the layer's replay-fidelity badge. Hidden for layers without health.
  */
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { html } from "../dom";
+import { html } from "../render/dom";
 import type { HealthPayload } from "../model";
 import type { StateKey, Store } from "../store";
-import { chipSelection, layerTitle, sameUnits } from "../weightmath";
+import { chipSelection, layerTitle, sameUnits } from "../math/weights";
 import { fidelityText, FIDELITY_OK } from "./controls";
 
 /** "units 1, 4, 7, … (12)": the units of a group, shortened for a tooltip. */

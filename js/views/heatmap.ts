@@ -6,10 +6,10 @@
  * js/heatmap-panel.ts (also used by the gate small multiples, views/gates.ts).
  */
 import type { DecodedPayload } from "../codecs";
-import { html } from "../dom";
-import { createHeatmapPanel, HEATMAP_MARGIN, toggleUnit } from "../heatmap-panel";
+import { html } from "../render/dom";
+import { createHeatmapPanel, HEATMAP_MARGIN, toggleUnit } from "../parts/heatmap/panel";
 import type { Store } from "../store";
-import { LEGEND_WIDTH } from "./legend";
+import { LEGEND_WIDTH } from "../parts/legend";
 
 export function createHeatmap(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
   const root = html("div", "lstmviz-view lstmviz-heatmap-view");

@@ -19,8 +19,8 @@ import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import type { DecodedPayload } from "../codecs";
-import { context2d, html, setText, svg } from "../dom";
-import type { Envelope } from "../lod";
+import { context2d, html, setText, svg } from "../render/dom";
+import type { Envelope } from "../math/lod";
 import {
   clipChars,
   columns,
@@ -36,9 +36,9 @@ import {
   strokeEnvelope,
   thinnedSteps,
   tokenStride,
-} from "../series";
+} from "../render/series";
 import type { Store } from "../store";
-import { createTrack, type TrackGeom } from "../track";
+import { createTrack, type TrackGeom } from "../parts/track";
 import { createReadout, shortValue, textWidth, type Readout } from "./gatelines";
 
 const TOKEN_H = 20;

@@ -15,8 +15,8 @@ import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { svg } from "../dom";
-import { seriesLod, type Envelope } from "../lod";
+import { svg } from "../render/dom";
+import { seriesLod, type Envelope } from "../math/lod";
 import {
   cachedFlowStats,
   columns,
@@ -31,9 +31,9 @@ import {
   writtenAt,
   type FlowInputs,
   type FlowStats,
-} from "../series";
+} from "../render/series";
 import type { Store } from "../store";
-import { createTrack, type TrackGeom } from "../track";
+import { createTrack, type TrackGeom } from "../parts/track";
 import { createReadout, keyNote, keyRow, shortValue, shownUnits, unitsNote, type Readout } from "./gatelines";
 
 const HEIGHT = 90;

@@ -14,11 +14,11 @@ import { scaleLinear, type ScaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, svg } from "../dom";
-import { createFrame, observeResize } from "../raf";
-import { formatValue, parseColor } from "../scales";
+import { context2d, html, svg } from "../render/dom";
+import { createFrame, observeResize } from "../render/raf";
+import { formatValue, parseColor } from "../math/scales";
 import type { StateKey, Store } from "../store";
-import { onThemeChange, themeVar } from "../theme";
+import { onThemeChange, themeVar } from "../render/theme";
 import {
   binDensity,
   DENSITY_THRESHOLD,
@@ -31,7 +31,7 @@ import {
   symlogTicks,
   weightXRange,
   type DensityGrid,
-} from "../weightmath";
+} from "../math/weights";
 import { gateColor as namedGateColor } from "./gatelines";
 import { toggleUnit } from "./heatmap";
 

@@ -6,7 +6,7 @@
  * throttles what goes to Python).
  */
 import { findLayer, type DecodedPayload } from "../codecs";
-import { html, setText } from "../dom";
+import { html, setText } from "../render/dom";
 import type { Store } from "../store";
 
 export function createSlider(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {

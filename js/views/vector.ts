@@ -13,14 +13,14 @@ import { scaleLinear, type ScaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedPayload } from "../codecs";
-import { cssVar, sizeCanvas } from "../card";
-import { context2d, html, quantityShort, setText, svg } from "../dom";
-import { indexToPx, integerTicks, pxToIndex } from "../layout";
-import { createFrame } from "../raf";
-import { vectorAt } from "../raster";
-import { colorScaleFor, formatValue, NAN_COLOR, type ColorScale } from "../scales";
+import { cssVar, sizeCanvas } from "../parts/card";
+import { context2d, html, quantityShort, setText, svg } from "../render/dom";
+import { indexToPx, integerTicks, pxToIndex } from "../math/layout";
+import { createFrame } from "../render/raf";
+import { vectorAt } from "../math/raster";
+import { colorScaleFor, formatValue, NAN_COLOR, type ColorScale } from "../math/scales";
 import type { StateKey, Store } from "../store";
-import { onThemeChange } from "../theme";
+import { onThemeChange } from "../render/theme";
 import { toggleUnit } from "./heatmap";
 
 /** Least height of the bar chart; it grows with the card when a neighbour in the row is taller. */

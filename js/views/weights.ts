@@ -15,12 +15,12 @@ import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, svg, uniqueId } from "../dom";
-import { integerTicks } from "../layout";
-import { createFrame, observeResize } from "../raf";
-import { divergingInterpolator, formatValue, hasNonFinite, makeColorScale, NAN_COLOR, NAN_RGB } from "../scales";
+import { context2d, html, svg, uniqueId } from "../render/dom";
+import { integerTicks } from "../math/layout";
+import { createFrame, observeResize } from "../render/raf";
+import { divergingInterpolator, formatValue, hasNonFinite, makeColorScale, NAN_COLOR, NAN_RGB } from "../math/scales";
 import type { StateKey, Store } from "../store";
-import { onThemeChange, themeVar } from "../theme";
+import { onThemeChange, themeVar } from "../render/theme";
 import {
   layerTitle,
   matrixDims,
@@ -30,7 +30,7 @@ import {
   weightsLayout,
   type WeightDomain,
   type WeightsLayout,
-} from "../weightmath";
+} from "../math/weights";
 import { toggleUnit } from "./heatmap";
 
 /** Margins of the matrices inside the plot (labels left, gate names above, unit axis below). */

@@ -3,7 +3,7 @@
  * the (B, heads, Tq, Tk) scores, the mean over heads, max-pooling to pixel resolution, RGBA
  * rasterisation, and which query row the store's cursor drives.
  */
-import type { DecodedAttention, DecodedLayer } from "./codecs";
+import type { DecodedAttention, DecodedLayer } from "../codecs";
 import { LUT_SIZE, NAN_RGB, type ColorScale } from "./scales";
 
 /** A head index, or "mean" for the mean over all heads. */

@@ -10,8 +10,8 @@
  * per pixel; column i covers steps [start[i], start[i+1]) and sits at the centre of those steps.
  * With fewer steps than pixels every step is its own column (lo = hi = the value).
  */
-import { envelope, seriesLod, type Envelope, type SeriesLod } from "./lod";
-import type { TimeWindow } from "./layout";
+import { envelope, seriesLod, type Envelope, type SeriesLod } from "../math/lod";
+import type { TimeWindow } from "../math/layout";
 
 // ---- per-step statistics across units ---------------------------------------------------------
 
@@ -727,7 +727,7 @@ export function shadePadding(ctx: Ctx, length: number, g: XGeom, top: number, h:
 }
 
 /** The colour magenta marks of NaN/Inf steps use (as scales.ts NAN_COLOR). */
-export { NAN_COLOR } from "./scales";
+export { NAN_COLOR } from "../math/scales";
 
 /** Series colours readable on light and dark backgrounds (Tableau 10). */
 export const SERIES_COLORS = [

@@ -16,7 +16,7 @@
  * Elements marked `data-lstmviz-export="skip"` (the download buttons) are left out.
  * `answerExportRequest` serves the kernel's `explorer.export(...)` (lstmviz_widget/widget/export.py).
  */
-import { SVG_NS } from "./dom";
+import { SVG_NS } from "../render/dom";
 
 export type ExportFormat = "png" | "svg";
 

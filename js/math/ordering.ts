@@ -19,8 +19,8 @@
  * "natural"/"variance"/"brush" modes returns the same Int32Array, so views can compare
  * orders by identity. Brush scores cost O(min(brush, rest) × U) after a one-off O(T × U) pass.
  */
-import { findLayer, type DecodedPayload } from "./codecs";
-import type { SortMode, ViewState } from "./store";
+import { findLayer, type DecodedPayload } from "../codecs";
+import type { SortMode, ViewState } from "../store";
 
 export type OrderState = Pick<ViewState, "layer" | "quantity" | "sample" | "sortMode" | "brush" | "timestep">;
 

@@ -10,15 +10,15 @@ import { axisBottom } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { batchRects } from "./batch";
-import type { DecodedPayload } from "./codecs";
-import { context2d, html, markMover, svg } from "./dom";
-import { pxToStep, stepToPx, type TimeWindow } from "./layout";
-import { createFrame, observeResize } from "./raf";
-import type { StateKey, Store } from "./store";
-import { onThemeChange } from "./theme";
-import { LEGEND_WIDTH } from "./views/legend";
-import { attachTimeNavigation, windowTicks } from "./zoom";
+import { batchRects } from "../render/batch";
+import type { DecodedPayload } from "../codecs";
+import { context2d, html, markMover, svg } from "../render/dom";
+import { pxToStep, stepToPx, type TimeWindow } from "../math/layout";
+import { createFrame, observeResize } from "../render/raf";
+import type { StateKey, Store } from "../store";
+import { onThemeChange } from "../render/theme";
+import { LEGEND_WIDTH } from "./legend";
+import { attachTimeNavigation, windowTicks } from "../math/zoom";
 
 /** Same left/right margins as the heatmap, so every time axis lines up. */
 export const TRACK_MARGIN = { top: 18, right: 8, bottom: 22, left: 54 } as const;

@@ -15,13 +15,13 @@ import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { cardSelect, createCard, cssVar, isDarkColor, showTooltip, sizeCanvas } from "../card";
+import { cardSelect, createCard, cssVar, isDarkColor, showTooltip, sizeCanvas } from "../parts/card";
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, setText, svg, uniqueId } from "../dom";
-import { formatValue, sequentialInterpolator } from "../scales";
-import { createFrame, observeResize } from "../raf";
+import { context2d, html, setText, svg, uniqueId } from "../render/dom";
+import { formatValue, sequentialInterpolator } from "../math/scales";
+import { createFrame, observeResize } from "../render/raf";
 import type { StateKey, Store } from "../store";
-import { onThemeChange } from "../theme";
+import { onThemeChange } from "../render/theme";
 import {
   affineOf,
   axisValue,
@@ -32,7 +32,7 @@ import {
   pathPixels,
   type AxisSource,
   type Projection,
-} from "../trajectory";
+} from "../math/trajectory";
 
 /** Margins of the plot area (CSS px); `left` grows with the y tick labels. */
 const M = { top: 10, right: 14, bottom: 34, left: 50 };

@@ -4,7 +4,7 @@
  * the notebook still scrolls. The window lives in the store; every time view redraws from it.
  */
 import { clampWindow, MIN_WINDOW, type TimeWindow } from "./layout";
-import type { Store } from "./store";
+import type { Store } from "../store";
 
 /** Zoom `win` by `factor` (< 1 zooms in) keeping step `anchor` at the same place. */
 export function zoomWindow(win: TimeWindow, factor: number, anchor: number, nSteps: number): [number, number] {

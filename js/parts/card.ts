@@ -3,8 +3,8 @@
  * title line, a row for the card's own selects, a plot box (canvas + SVG overlay) and a text
  * tooltip. User strings go in through textContent / option.text only.
  */
-import { context2d, html, svg } from "./dom";
-import { themeVar } from "./theme";
+import { context2d, html, svg } from "../render/dom";
+import { themeVar } from "../render/theme";
 
 export interface Card {
   root: HTMLDivElement;

@@ -26,12 +26,20 @@ import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "./codecs";
-import { context2d, html, markMover, quantityShort, svg } from "./dom";
-import { clamp, heatmapPlotHeight, integerTicks, pxToIndex, pxToStep, stepToPx, type TimeWindow } from "./layout";
-import { rowsOf, SORT_LABELS, unitOrder } from "./ordering";
-import { minLevelFor, Pyramid, pyramidFor } from "./pyramid";
-import { createFrame, observeResize } from "./raf";
+import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../../codecs";
+import { context2d, html, markMover, quantityShort, svg } from "../../render/dom";
+import {
+  clamp,
+  heatmapPlotHeight,
+  integerTicks,
+  pxToIndex,
+  pxToStep,
+  stepToPx,
+  type TimeWindow,
+} from "../../math/layout";
+import { rowsOf, SORT_LABELS, unitOrder } from "../../math/ordering";
+import { minLevelFor, Pyramid, pyramidFor } from "../../math/pyramid";
+import { createFrame, observeResize } from "../../render/raf";
 import {
   colourRows,
   composeColumns,
@@ -43,11 +51,11 @@ import {
   valueAt,
   windowImageSize,
   type WindowImageSize,
-} from "./raster";
-import { colorScaleFor, formatValue, hasNonFinite, type ColorScale } from "./scales";
-import type { StateKey, Store, ViewState } from "./store";
-import { createLegend, LEGEND_WIDTH, type Legend } from "./views/legend";
-import { attachTimeNavigation, windowTicks } from "./zoom";
+} from "../../math/raster";
+import { colorScaleFor, formatValue, hasNonFinite, type ColorScale } from "../../math/scales";
+import type { StateKey, Store, ViewState } from "../../store";
+import { createLegend, LEGEND_WIDTH, type Legend } from "../legend";
+import { attachTimeNavigation, windowTicks } from "../../math/zoom";
 
 /** Margins of the main heatmap's plot area inside its element, in CSS px. */
 export const HEATMAP_MARGIN = { top: 22, right: 8, bottom: 36, left: 54 } as const;

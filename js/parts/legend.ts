@@ -9,8 +9,8 @@ import { format } from "d3-format";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { html, svg, uniqueId } from "../dom";
-import { NAN_COLOR, type ColorScale } from "../scales";
+import { html, svg, uniqueId } from "../render/dom";
+import { NAN_COLOR, type ColorScale } from "../math/scales";
 
 export const LEGEND_WIDTH = 74;
 const BAR_WIDTH = 12;
