@@ -456,6 +456,8 @@ function makeStore(p: DecodedPayload, timestep = 0): Store {
       window: [0, p.nSteps],
       brush: null,
       sortMode: "natural",
+      playing: false,
+      playSpeed: 5,
     },
     makeNormalizer(p),
   );

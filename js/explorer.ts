@@ -7,6 +7,7 @@ import { html } from "./render/dom";
 import { attachKeyboard } from "./keyboard";
 import { clamp, clampWindow, windowFollowing } from "./math/layout";
 import type { ModelTraits } from "./model";
+import { attachPlayer, defaultSpeed } from "./player";
 import { connectModel, SORT_MODES, stateFromModel, Store, type SyncModel, type ViewState } from "./store";
 import { createAttention } from "./views/attention";
 import { createConfidence } from "./views/confidence";
@@ -66,6 +67,8 @@ export function makeNormalizer(p: DecodedPayload): (s: ViewState) => ViewState {
       window: clampWindow(s.window, p.nSteps),
       brush,
       sortMode: SORT_MODES.includes(s.sortMode) ? s.sortMode : "natural",
+      playing: s.playing === true,
+      playSpeed: Number.isFinite(s.playSpeed) && s.playSpeed > 0 ? s.playSpeed : defaultSpeed(p.nSteps),
     };
   };
 }
@@ -109,7 +112,15 @@ export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (e
     cleanups.push(() => root.remove());
 
     const store = new Store(
-      { ...stateFromModel(model), hoverUnit: null, window: [0, payload.nSteps], brush: null, sortMode: "natural" },
+      {
+        ...stateFromModel(model),
+        hoverUnit: null,
+        window: [0, payload.nSteps],
+        brush: null,
+        sortMode: "natural",
+        playing: false,
+        playSpeed: defaultSpeed(payload.nSteps),
+      },
       makeNormalizer(payload),
     );
     cleanups.push(() => store.clear());
@@ -148,6 +159,7 @@ export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (e
       createGates,
     ]);
     mount(cards, [createVector, createAttention, createTrajectory, createWeights, createScatter, createHealth]);
+    cleanups.push(attachPlayer(store, payload.nSteps));
     cleanups.push(attachKeyboard(root, store, payload.nSteps));
   } catch (err) {
     cleanup();

@@ -286,6 +286,8 @@ describe("download buttons", () => {
         window: [0, payload.nSteps],
         brush: null,
         sortMode: "natural",
+        playing: false,
+        playSpeed: 5,
       },
       (s) => s,
     );

@@ -13,7 +13,7 @@ import {
 } from "./math/layout";
 import { windowImageSize } from "./math/raster";
 import type { ViewState } from "./store";
-import { defaultSpeed, playPosition, SPEEDS } from "./views/controls";
+import { defaultSpeed, playPosition, SPEEDS } from "./player";
 import { gateCaption, gatePanelHeight } from "./views/gates";
 import { isZoomed, windowTicks, zoomAboutCursor } from "./math/zoom";
 

@@ -327,6 +327,8 @@ describe("vector view with many units", () => {
           window: [0, 6],
           brush: null,
           sortMode: "natural",
+          playing: false,
+          playSpeed: 5,
         },
         makeNormalizer(p),
       );

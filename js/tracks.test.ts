@@ -29,16 +29,10 @@ import {
 import { Store } from "./store";
 import { f32Bytes, makePayload } from "./testing";
 import { createConfidence } from "./views/confidence";
-import {
-  createGateLines,
-  logTickLabel,
-  MAX_UNIT_LINES,
-  pow10Label,
-  shortTick,
-  shortValue,
-  shownUnits,
-  unitsNote,
-} from "./views/gatelines";
+import { createGateLines } from "./views/gatelines";
+import { logTickLabel, pow10Label, shortTick } from "./parts/labels";
+import { MAX_UNIT_LINES, shownUnits, unitsNote } from "./selection";
+import { shortValue } from "./parts/readout";
 import { createGradients, logValue } from "./views/gradients";
 import { createInputTrack, finiteMaxAbs, SALIENCY_LABEL } from "./views/input";
 import { createMemoryFlow } from "./views/memory";
@@ -425,6 +419,8 @@ function setup(raw: Payload, state: Partial<{ layer: string; timestep: number; q
       window: [0, payload.nSteps],
       brush: null,
       sortMode: "natural",
+      playing: false,
+      playSpeed: 5,
     },
     makeNormalizer(payload),
   );

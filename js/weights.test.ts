@@ -7,7 +7,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import type { EncodedArray, Payload } from "./model";
 import { makeColorScale, NAN_RGB, parseColor } from "./math/scales";
 import { f32Bytes, FakeModel, makePayload, viewAt } from "./testing";
-import { gateColor as gateTrackColor } from "./views/gatelines";
+import { gateColor as gateTrackColor } from "./math/gates";
 import { chipText, unitList } from "./views/health";
 import {
   absQuantile,

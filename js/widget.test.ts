@@ -4,7 +4,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 import { HEATMAP_MARGIN } from "./parts/heatmap/panel";
 import { heatmapPlotHeight } from "./math/layout";
 import { FakeModel, makePayload } from "./testing";
-import { defaultSpeed, SPEEDS } from "./views/controls";
+import { defaultSpeed, SPEEDS } from "./player";
 import widget from "./widget";
 
 type Cleanup = () => void;

@@ -29,7 +29,7 @@ import {
 } from "../render/series";
 import type { Store } from "../store";
 import { createTrack, type TrackGeom } from "../parts/track";
-import { createReadout, keyRow, shortValue } from "./gatelines";
+import { createReadout, keyRow, shortValue } from "../parts/readout";
 
 const HEIGHT = 78;
 const STRIP = 5;

@@ -75,8 +75,7 @@ export function createDownload(container: HTMLElement, store: Store, payload: De
     return button;
   });
   group.append(...buttons);
-  // Beside the controls' header row when there is one (the toolbar holds both), else last.
-  const host = container.querySelector<HTMLElement>(":scope > .lstmviz-header") ?? container;
-  host.append(group);
+  // The explorer mounts it in the toolbar, after the controls (widget.css lays the two out).
+  container.append(group);
   return () => group.remove();
 }

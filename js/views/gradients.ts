@@ -25,7 +25,9 @@ import {
 } from "../render/series";
 import type { Store } from "../store";
 import { createTrack, type TrackGeom } from "../parts/track";
-import { createReadout, gateColor, logTickLabel, shortValue, type Readout } from "./gatelines";
+import { createReadout, shortValue, type Readout } from "../parts/readout";
+import { gateColor } from "../math/gates";
+import { logTickLabel } from "../parts/labels";
 
 const HEIGHT = 96;
 const STATE_COLORS: Record<string, string> = { h: "#e15759", c: "#9c755f" };

@@ -10,7 +10,7 @@ import { html } from "../render/dom";
 import type { HealthPayload } from "../model";
 import type { StateKey, Store } from "../store";
 import { chipSelection, layerTitle, sameUnits } from "../math/weights";
-import { fidelityText, FIDELITY_OK } from "./controls";
+import { fidelityText, FIDELITY_OK } from "../parts/labels";
 
 /** "units 1, 4, 7, … (12)": the units of a group, shortened for a tooltip. */
 export function unitList(units: readonly number[], max = 24): string {

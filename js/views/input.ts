@@ -39,7 +39,7 @@ import {
 } from "../render/series";
 import type { Store } from "../store";
 import { createTrack, type TrackGeom } from "../parts/track";
-import { createReadout, shortValue, textWidth, type Readout } from "./gatelines";
+import { createReadout, shortValue, textWidth, type Readout } from "../parts/readout";
 
 const TOKEN_H = 20;
 const LINES_H = 80;

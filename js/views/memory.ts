@@ -34,7 +34,8 @@ import {
 } from "../render/series";
 import type { Store } from "../store";
 import { createTrack, type TrackGeom } from "../parts/track";
-import { createReadout, keyNote, keyRow, shortValue, shownUnits, unitsNote, type Readout } from "./gatelines";
+import { createReadout, keyNote, keyRow, shortValue, type Readout } from "../parts/readout";
+import { shownUnits, unitsNote } from "../selection";
 
 const HEIGHT = 90;
 export const CARRIED_COLOR = "#4e79a7";

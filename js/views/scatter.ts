@@ -32,7 +32,7 @@ import {
   weightXRange,
   type DensityGrid,
 } from "../math/weights";
-import { gateColor as namedGateColor } from "./gatelines";
+import { gateColor as namedGateColor } from "../math/gates";
 import { toggleUnit } from "./heatmap";
 
 const M = { top: 8, right: 12, bottom: 34, left: 58 } as const;

@@ -1,0 +1,21 @@
+/**
+ * Unit selection and brush: the pure rules every view applies to the store's selectedUnits
+ * and brush (toggle, brush range, chips, which selected units get their own lines).
+ */
+
+/** At most this many selected units get their own lines (a health group may select dozens). */
+export const MAX_UNIT_LINES = 8;
+
+/** The selected units that get lines: the first MAX_UNIT_LINES of those the layer has. */
+export function shownUnits(selected: readonly number[], units: number): number[] {
+  return selected.filter((u) => u < units).slice(0, MAX_UNIT_LINES);
+}
+
+/** "thin: units 1, 4, 9" (+ "first 8 of 30"), or "" when none is selected. */
+export function unitsNote(selected: readonly number[], units: number): string {
+  const all = selected.filter((u) => u < units);
+  const shown = all.slice(0, MAX_UNIT_LINES);
+  if (!shown.length) return "";
+  const more = all.length > shown.length ? ` (first ${shown.length} of ${all.length})` : "";
+  return `thin: unit${shown.length > 1 ? "s" : ""} ${shown.join(", ")}${more}`;
+}
