@@ -20,7 +20,8 @@ import {
   type WindowSource,
 } from "./math/raster";
 import { makeColorScale } from "./math/scales";
-import { columns, fillEnvelopeColumns, flagColumns, isDense, type Ctx, type XGeom } from "./render/series";
+import { columns, flagColumns, type XGeom } from "./math/columns";
+import { fillEnvelopeColumns, isDense, type Ctx } from "./render/series";
 import { stepToPx } from "./math/layout";
 import { onThemeChange, recheckTheme, themeVar } from "./render/theme";
 

@@ -6,26 +6,11 @@ import { makeNormalizer } from "./explorer";
 import { stepToPx } from "./math/layout";
 import { envelope } from "./math/lod";
 import type { Payload } from "./model";
-import {
-  clipChars,
-  columns,
-  displayToken,
-  envelopeExtent,
-  fillUnder,
-  flagColumns,
-  flowInputs,
-  flowStats,
-  logDomain,
-  paddedDomain,
-  paddingPx,
-  splitState,
-  stepStats,
-  thinnedSteps,
-  tokenStride,
-  traceEnvelope,
-  type Ctx,
-  type XGeom,
-} from "./render/series";
+import { clipChars, displayToken, thinnedSteps, tokenStride } from "./math/tokens";
+import { columns, envelopeExtent, flagColumns, logDomain, paddedDomain, paddingPx, type XGeom } from "./math/columns";
+import { fillUnder, traceEnvelope, type Ctx } from "./render/series";
+import { flowInputs, flowStats, splitState } from "./math/flow";
+import { stepStats } from "./math/steps";
 import { Store } from "./store";
 import { f32Bytes, makePayload } from "./testing";
 import { createConfidence } from "./views/confidence";

@@ -4,7 +4,7 @@
  */
 import type { DecodedArray, DecodedLayer } from "../codecs";
 import { colorScaleFor } from "./scales";
-import { SERIES_COLORS } from "../render/series";
+import { SERIES_COLORS } from "./scales";
 
 /** Fixed colours of the usual gates (GRU's update gate keeps like LSTM's forget gate). */
 export const GATE_COLORS: Record<string, string> = {

@@ -216,3 +216,17 @@ export function formatValue(v: number): string {
   if (a !== 0 && (a < 1e-3 || a >= 1e4)) return v.toExponential(2);
   return v.toFixed(3);
 }
+
+/** Series colours readable on light and dark backgrounds (Tableau 10). */
+export const SERIES_COLORS = [
+  "#4e79a7",
+  "#f28e2b",
+  "#59a14f",
+  "#e15759",
+  "#b07aa1",
+  "#76b7b2",
+  "#edc948",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+] as const;

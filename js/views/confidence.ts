@@ -15,18 +15,10 @@ import { select } from "d3-selection";
 import type { DecodedPayload } from "../codecs";
 import { html, setText, svg } from "../render/dom";
 import { stepFlags, type Envelope } from "../math/lod";
-import {
-  columns,
-  envelopeExtent,
-  markColumns,
-  NAN_COLOR,
-  paddedDomain,
-  sampleLod,
-  SERIES_COLORS,
-  shadePadding,
-  spanPx,
-  strokeEnvelope,
-} from "../render/series";
+import { columns, envelopeExtent, paddedDomain, sampleLod, spanPx } from "../math/columns";
+import { markColumns, shadePadding, strokeEnvelope } from "../render/series";
+import { NAN_COLOR } from "../math/scales";
+import { SERIES_COLORS } from "../math/scales";
 import type { Store } from "../store";
 import { createTrack, type TrackGeom } from "../parts/track";
 import { createReadout, keyRow, shortValue } from "../parts/readout";

@@ -24,17 +24,11 @@ import { shortTick } from "../parts/labels";
 import { createReadout, keyNote, keyRow, type Readout, shortValue } from "../parts/readout";
 import { createTrack, type TrackGeom } from "../parts/track";
 import { svg } from "../render/dom";
-import {
-  cachedStepStats,
-  columns,
-  cssVar,
-  fillBand,
-  markColumns,
-  NAN_COLOR,
-  shadePadding,
-  type StepStats,
-  strokeEnvelope,
-} from "../render/series";
+import { cachedStepStats, type StepStats } from "../math/steps";
+import { columns } from "../math/columns";
+import { fillBand, markColumns, shadePadding, strokeEnvelope } from "../render/series";
+import { themeVar as cssVar } from "../render/theme";
+import { NAN_COLOR } from "../math/scales";
 import { shownUnits, unitsNote } from "../selection";
 import type { Store } from "../store";
 

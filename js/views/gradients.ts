@@ -13,16 +13,9 @@ import { select } from "d3-selection";
 import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { html, svg } from "../render/dom";
 import type { Envelope } from "../math/lod";
-import {
-  columns,
-  envelopeExtent,
-  logDomain,
-  markColumns,
-  NAN_COLOR,
-  sampleLod,
-  shadePadding,
-  strokeEnvelope,
-} from "../render/series";
+import { columns, envelopeExtent, logDomain, sampleLod } from "../math/columns";
+import { markColumns, shadePadding, strokeEnvelope } from "../render/series";
+import { NAN_COLOR } from "../math/scales";
 import type { Store } from "../store";
 import { createTrack, type TrackGeom } from "../parts/track";
 import { createReadout, shortValue, type Readout } from "../parts/readout";

@@ -21,22 +21,11 @@ import { select } from "d3-selection";
 import type { DecodedPayload } from "../codecs";
 import { context2d, html, setText, svg } from "../render/dom";
 import type { Envelope } from "../math/lod";
-import {
-  clipChars,
-  columns,
-  cssVar,
-  displayToken,
-  envelopeExtent,
-  markColumns,
-  NAN_COLOR,
-  paddedDomain,
-  sampleLod,
-  shadePadding,
-  spanPx,
-  strokeEnvelope,
-  thinnedSteps,
-  tokenStride,
-} from "../render/series";
+import { clipChars, displayToken, thinnedSteps, tokenStride } from "../math/tokens";
+import { columns, envelopeExtent, paddedDomain, sampleLod, spanPx } from "../math/columns";
+import { markColumns, shadePadding, strokeEnvelope } from "../render/series";
+import { themeVar as cssVar } from "../render/theme";
+import { NAN_COLOR } from "../math/scales";
 import type { Store } from "../store";
 import { createTrack, type TrackGeom } from "../parts/track";
 import { createReadout, shortValue, textWidth, type Readout } from "../parts/readout";

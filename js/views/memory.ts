@@ -17,21 +17,11 @@ import { select } from "d3-selection";
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { svg } from "../render/dom";
 import { seriesLod, type Envelope } from "../math/lod";
-import {
-  cachedFlowStats,
-  columns,
-  cssVar,
-  envelopeExtent,
-  fillUnder,
-  flowInputs,
-  markColumns,
-  NAN_COLOR,
-  shadePadding,
-  strokeEnvelope,
-  writtenAt,
-  type FlowInputs,
-  type FlowStats,
-} from "../render/series";
+import { cachedFlowStats, flowInputs, writtenAt, type FlowInputs, type FlowStats } from "../math/flow";
+import { columns, envelopeExtent } from "../math/columns";
+import { fillUnder, markColumns, shadePadding, strokeEnvelope } from "../render/series";
+import { themeVar as cssVar } from "../render/theme";
+import { NAN_COLOR } from "../math/scales";
 import type { Store } from "../store";
 import { createTrack, type TrackGeom } from "../parts/track";
 import { createReadout, keyNote, keyRow, shortValue, type Readout } from "../parts/readout";
