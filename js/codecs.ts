@@ -398,3 +398,14 @@ export function quantitiesOf(layer: DecodedLayer): string[] {
   const keys = [...layer.arrays.keys()];
   return ["h", ...keys.filter((k) => k !== "h")];
 }
+
+/** Value of a (B, T, U) array at (sample, t, u). */
+export function valueAt(data: Float32Array, nSteps: number, units: number, b: number, t: number, u: number): number {
+  return data[(b * nSteps + t) * units + u];
+}
+
+/** The U values of a (B, T, U) array at (sample, t), as a view (no copy). */
+export function vectorAt(data: Float32Array, nSteps: number, units: number, b: number, t: number): Float32Array {
+  const start = (b * nSteps + t) * units;
+  return data.subarray(start, start + units);
+}

@@ -9,16 +9,8 @@ import { markMover, setText } from "./render/dom";
 import { envelope, SeriesLod, StepFlags } from "./math/lod";
 import { Pyramid } from "./math/pyramid";
 import { createFrame } from "./render/raf";
-import {
-  colourRows,
-  composeColumns,
-  foldRows,
-  imageColumnBounds,
-  pairColours,
-  rasterizeWindow,
-  windowImageSize,
-  type WindowSource,
-} from "./math/raster";
+import { colourRows, composeColumns, foldRows, pairColours } from "./math/rowfold";
+import { imageColumnBounds, rasterizeWindow, windowImageSize, type WindowSource } from "./math/raster";
 import { makeColorScale } from "./math/scales";
 import { columns, flagColumns, type XGeom } from "./math/columns";
 import { fillEnvelopeColumns, isDense, type Ctx } from "./render/series";

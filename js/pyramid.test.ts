@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
 
 import { bucketBounds, columnBounds, extremeOf, minLevelFor, Pyramid, pyramidFor } from "./math/pyramid";
-import {
-  foldRows,
-  imageColumnBounds,
-  rasterize,
-  rasterizeWindow,
-  RowFolder,
-  windowImageSize,
-  type WindowSource,
-} from "./math/raster";
+import { foldRows, RowFolder } from "./math/rowfold";
+import { imageColumnBounds, rasterize, rasterizeWindow, windowImageSize, type WindowSource } from "./math/raster";
 import { LUT_SIZE, makeColorScale, NAN_RGB, type ColorScale } from "./math/scales";
 
 /** Deterministic PRNG (mulberry32). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { rasterize, valueAt, vectorAt } from "./math/raster";
+import { rasterize } from "./math/raster";
+import { valueAt, vectorAt } from "./codecs";
 import {
   buildLut,
   colorScaleFor,

@@ -230,3 +230,24 @@ export const SERIES_COLORS = [
   "#9c755f",
   "#bab0ac",
 ] as const;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** An opaque RGBA pixel as one Uint32 in the platform's byte order. */
+export function rgba32(r: number, g: number, b: number): number {
+  return LITTLE_ENDIAN
+    ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0
+    : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
+}
+
+/** A colour LUT (RGB triples) packed as one Uint32 pixel per entry (cached per LUT). */
+const lut32Cache = new WeakMap<Uint8ClampedArray, Uint32Array>();
+export function lut32Of(lut: Uint8ClampedArray): Uint32Array {
+  let t = lut32Cache.get(lut);
+  if (!t) {
+    t = new Uint32Array(lut.length / 3);
+    for (let i = 0; i < t.length; i++) t[i] = rgba32(lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2]);
+    lut32Cache.set(lut, t);
+  }
+  return t;
+}

@@ -17,7 +17,7 @@ import { cssVar, sizeCanvas } from "../parts/card";
 import { context2d, html, quantityShort, setText, svg } from "../render/dom";
 import { indexToPx, integerTicks, pxToIndex } from "../math/layout";
 import { createFrame } from "../render/raf";
-import { vectorAt } from "../math/raster";
+import { vectorAt } from "../codecs";
 import { colorScaleFor, formatValue, NAN_COLOR, type ColorScale } from "../math/scales";
 import type { StateKey, Store } from "../store";
 import { onThemeChange } from "../render/theme";

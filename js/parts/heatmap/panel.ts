@@ -40,18 +40,9 @@ import {
 import { rowsOf, SORT_LABELS, unitOrder } from "../../math/ordering";
 import { minLevelFor, Pyramid, pyramidFor } from "../../math/pyramid";
 import { createFrame, observeResize } from "../../render/raf";
-import {
-  colourRows,
-  composeColumns,
-  foldRows,
-  RowFolder,
-  imageColumnBounds,
-  pairColours,
-  rasterizeWindow,
-  valueAt,
-  windowImageSize,
-  type WindowImageSize,
-} from "../../math/raster";
+import { colourRows, composeColumns, foldRows, RowFolder, pairColours } from "../../math/rowfold";
+import { imageColumnBounds, rasterizeWindow, windowImageSize, type WindowImageSize } from "../../math/raster";
+import { valueAt } from "../../codecs";
 import { colorScaleFor, formatValue, hasNonFinite, type ColorScale } from "../../math/scales";
 import type { StateKey, Store, ViewState } from "../../store";
 import { createLegend, LEGEND_WIDTH, type Legend } from "../legend";
