@@ -19,3 +19,20 @@ export function unitsNote(selected: readonly number[], units: number): string {
   const more = all.length > shown.length ? ` (first ${shown.length} of ${all.length})` : "";
   return `thin: unit${shown.length > 1 ? "s" : ""} ${shown.join(", ")}${more}`;
 }
+
+// --- health chips -------------------------------------------------------------------------
+
+/** Whether two unit lists hold the same units (order and duplicates ignored). */
+export function sameUnits(a: readonly number[], b: readonly number[]): boolean {
+  const sa = new Set(a);
+  const sb = new Set(b);
+  if (sa.size !== sb.size) return false;
+  for (const u of sa) if (!sb.has(u)) return false;
+  return true;
+}
+
+/** The selection after clicking a chip of `units`: them, or nothing when they are already
+ *  exactly the selection (a second click clears). */
+export function chipSelection(current: readonly number[], units: readonly number[]): number[] {
+  return units.length > 0 && sameUnits(current, units) ? [] : [...new Set(units)];
+}

@@ -11,28 +11,21 @@ import { gateColor as gateTrackColor } from "./math/gates";
 import { chipText, unitList } from "./views/health";
 import {
   absQuantile,
-  binDensity,
-  chipSelection,
-  densityAlpha,
-  densityToRGBA,
   finiteQuantiles,
-  formatPow10,
-  layerTitle,
   matrixDims,
   MAX_BLOCK_H,
   MAX_CELL,
   rasterizeMatrix,
-  sameUnits,
-  symlog,
-  symlogConstant,
-  symlogInverse,
-  symlogTicks,
   weightDomain,
   weightsLayout,
   weightXRange,
   X_OUTLIER,
   type Matrix,
 } from "./math/weights";
+import { binDensity, densityAlpha, densityToRGBA } from "./math/density";
+import { chipSelection, sameUnits } from "./selection";
+import { formatPow10, symlog, symlogConstant, symlogInverse, symlogTicks } from "./math/symlog";
+import { layerTitle } from "./parts/labels";
 import widget from "./widget";
 
 /** A small deterministic PRNG (mulberry32). */

@@ -55,3 +55,9 @@ export function layerLabel(l: DecodedLayer): string {
 export function fidelityText(err: number): string {
   return Number.isFinite(err) ? `replay error ${err.toExponential(1)}` : "replay error n/a";
 }
+
+/** A layer's name for a card title: "bi/forward", or "lstm (backward)" when the direction is
+ *  not already in the name. */
+export function layerTitle(name: string, direction: string | null): string {
+  return direction && !name.endsWith(direction) ? `${name} (${direction})` : name;
+}

@@ -9,7 +9,8 @@ import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { html } from "../render/dom";
 import type { HealthPayload } from "../model";
 import type { StateKey, Store } from "../store";
-import { chipSelection, layerTitle, sameUnits } from "../math/weights";
+import { chipSelection, sameUnits } from "../selection";
+import { layerTitle } from "../parts/labels";
 import { fidelityText, FIDELITY_OK } from "../parts/labels";
 
 /** "units 1, 4, 7, … (12)": the units of a group, shortened for a tooltip. */

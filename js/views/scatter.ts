@@ -19,19 +19,10 @@ import { createFrame, observeResize } from "../render/raf";
 import { formatValue, parseColor } from "../math/scales";
 import type { StateKey, Store } from "../store";
 import { onThemeChange, themeVar } from "../render/theme";
-import {
-  binDensity,
-  DENSITY_THRESHOLD,
-  densityToRGBA,
-  formatPow10,
-  layerTitle,
-  matrixDims,
-  symlog,
-  symlogConstant,
-  symlogTicks,
-  weightXRange,
-  type DensityGrid,
-} from "../math/weights";
+import { binDensity, DENSITY_THRESHOLD, densityToRGBA, type DensityGrid } from "../math/density";
+import { formatPow10, symlog, symlogConstant, symlogTicks } from "../math/symlog";
+import { layerTitle } from "../parts/labels";
+import { matrixDims, weightXRange } from "../math/weights";
 import { gateColor as namedGateColor } from "../math/gates";
 import { toggleUnit } from "./heatmap";
 

@@ -21,8 +21,8 @@ import { createFrame, observeResize } from "../render/raf";
 import { divergingInterpolator, formatValue, hasNonFinite, makeColorScale, NAN_COLOR, NAN_RGB } from "../math/scales";
 import type { StateKey, Store } from "../store";
 import { onThemeChange, themeVar } from "../render/theme";
+import { layerTitle } from "../parts/labels";
 import {
-  layerTitle,
   matrixDims,
   MAX_CELL,
   rasterizeMatrix,
