@@ -7,7 +7,7 @@
  * Selects and text inputs keep their own keys; on the slider we take over so Shift works
  * there too; a focused button keeps Space and Enter (the browser clicks it).
  */
-import { clearBrushPatch } from "./parts/heatmap/panel";
+import { clearBrushPatch } from "./selection";
 import { keyToTimestep } from "./math/layout";
 import type { Store } from "./store";
 import { ZOOM_STEP, zoomAboutCursor } from "./math/zoom";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { aggregationNote, brushBetween, clearBrushPatch } from "./parts/heatmap/panel";
+import { aggregationNote } from "./parts/heatmap/panel";
+import { brushBetween, clearBrushPatch } from "./selection";
 import { keyAction } from "./keyboard";
 import {
   heatmapPlotHeight,

@@ -2,6 +2,7 @@
  * Unit selection and brush: the pure rules every view applies to the store's selectedUnits
  * and brush (toggle, brush range, chips, which selected units get their own lines).
  */
+import type { ViewState } from "./store";
 
 /** At most this many selected units get their own lines (a health group may select dozens). */
 export const MAX_UNIT_LINES = 8;
@@ -35,4 +36,19 @@ export function sameUnits(a: readonly number[], b: readonly number[]): boolean {
  *  exactly the selection (a second click clears). */
 export function chipSelection(current: readonly number[], units: readonly number[]): number[] {
   return units.length > 0 && sameUnits(current, units) ? [] : [...new Set(units)];
+}
+
+/** Toggle `u` in a selection (added at the end, so Python's order is kept). */
+export function toggleUnit(selected: readonly number[], u: number): number[] {
+  return selected.includes(u) ? selected.filter((v) => v !== u) : [...selected, u];
+}
+
+/** The brush [a, b) spanned by a drag from step `from` to step `to` (both included). */
+export function brushBetween(from: number, to: number): [number, number] {
+  return [Math.min(from, to), Math.max(from, to) + 1];
+}
+
+/** Store patch that clears the brush (the brush ordering falls back to the natural one). */
+export function clearBrushPatch(s: Readonly<ViewState>): Partial<ViewState> {
+  return { brush: null, sortMode: s.sortMode === "brush" ? "natural" : s.sortMode };
 }

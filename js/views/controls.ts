@@ -9,7 +9,7 @@
  */
 import { findLayer, quantitiesOf, type DecodedPayload } from "../codecs";
 import { html, quantityLabel } from "../render/dom";
-import { clearBrushPatch } from "../parts/heatmap/panel";
+import { clearBrushPatch } from "../selection";
 import { MIN_WINDOW } from "../math/layout";
 import { SORT_LABELS, unitOrder } from "../math/ordering";
 import { fidelityText, FIDELITY_OK, layerLabel } from "../parts/labels";

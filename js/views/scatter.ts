@@ -24,7 +24,7 @@ import { formatPow10, symlog, symlogConstant, symlogTicks } from "../math/symlog
 import { layerTitle } from "../parts/labels";
 import { matrixDims, weightXRange } from "../math/weights";
 import { gateColor as namedGateColor } from "../math/gates";
-import { toggleUnit } from "./heatmap";
+import { toggleUnit } from "../selection";
 
 const M = { top: 8, right: 12, bottom: 34, left: 58 } as const;
 const PLOT_H = 230;

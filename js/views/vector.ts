@@ -21,7 +21,7 @@ import { vectorAt } from "../codecs";
 import { colorScaleFor, formatValue, NAN_COLOR, type ColorScale } from "../math/scales";
 import type { StateKey, Store } from "../store";
 import { onThemeChange } from "../render/theme";
-import { toggleUnit } from "./heatmap";
+import { toggleUnit } from "../selection";
 
 /** Least height of the bar chart; it grows with the card when a neighbour in the row is taller. */
 export const VECTOR_HEIGHT = 150;

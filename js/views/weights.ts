@@ -31,7 +31,7 @@ import {
   type WeightDomain,
   type WeightsLayout,
 } from "../math/weights";
-import { toggleUnit } from "./heatmap";
+import { toggleUnit } from "../selection";
 
 /** Margins of the matrices inside the plot (labels left, gate names above, unit axis below). */
 const M = { top: 16, right: 6, bottom: 30, left: 74 } as const;

@@ -26,8 +26,7 @@ import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../../codecs";
-import { context2d, html, markMover, quantityShort, svg } from "../../render/dom";
+import { type DecodedArray, type DecodedLayer, type DecodedPayload, findLayer, valueAt } from "../../codecs";
 import {
   clamp,
   heatmapPlotHeight,
@@ -39,14 +38,16 @@ import {
 } from "../../math/layout";
 import { rowsOf, SORT_LABELS, unitOrder } from "../../math/ordering";
 import { minLevelFor, Pyramid, pyramidFor } from "../../math/pyramid";
-import { createFrame, observeResize } from "../../render/raf";
-import { colourRows, composeColumns, foldRows, RowFolder, pairColours } from "../../math/rowfold";
-import { imageColumnBounds, rasterizeWindow, windowImageSize, type WindowImageSize } from "../../math/raster";
-import { valueAt } from "../../codecs";
-import { colorScaleFor, formatValue, hasNonFinite, type ColorScale } from "../../math/scales";
-import type { StateKey, Store, ViewState } from "../../store";
-import { createLegend, LEGEND_WIDTH, type Legend } from "../legend";
+import { imageColumnBounds, rasterizeWindow, type WindowImageSize, windowImageSize } from "../../math/raster";
+import { colourRows, composeColumns, foldRows, pairColours, RowFolder } from "../../math/rowfold";
+import { type ColorScale, colorScaleFor, formatValue, hasNonFinite } from "../../math/scales";
 import { attachTimeNavigation, windowTicks } from "../../math/zoom";
+import { createLegend, type Legend, LEGEND_WIDTH } from "../legend";
+import { spend, takeTurn } from "../../render/budget";
+import { context2d, html, markMover, quantityShort, svg } from "../../render/dom";
+import { createFrame, observeResize } from "../../render/raf";
+import { brushBetween, clearBrushPatch, toggleUnit } from "../../selection";
+import type { StateKey, Store, ViewState } from "../../store";
 
 /** Margins of the main heatmap's plot area inside its element, in CSS px. */
 export const HEATMAP_MARGIN = { top: 22, right: 8, bottom: 36, left: 54 } as const;
@@ -82,21 +83,6 @@ export interface HeatmapPanel {
   destroy(): void;
 }
 
-/** Toggle `u` in a selection (added at the end, so Python's order is kept). */
-export function toggleUnit(selected: readonly number[], u: number): number[] {
-  return selected.includes(u) ? selected.filter((v) => v !== u) : [...selected, u];
-}
-
-/** The brush [a, b) spanned by a drag from step `from` to step `to` (both included). */
-export function brushBetween(from: number, to: number): [number, number] {
-  return [Math.min(from, to), Math.max(from, to) + 1];
-}
-
-/** Store patch that clears the brush (the brush ordering falls back to the natural one). */
-export function clearBrushPatch(s: Readonly<ViewState>): Partial<ViewState> {
-  return { brush: null, sortMode: s.sortMode === "brush" ? "natural" : s.sortMode };
-}
-
 /** The legend's note for an aggregated window ("min/max per px", "48 steps/px"). */
 export function aggregationNote(size: WindowImageSize, dpr: number): string[] {
   if (!size.aggregated) return [];
@@ -110,18 +96,6 @@ const AGGREGATION_RULE =
   "their min and max lies farther from the middle of the colour scale, so a spike is never " +
   "lost; a NaN/Inf among them paints the column in the NaN colour. Zoom in (Ctrl/⌘ + wheel, " +
   "+ / −) to see every step.";
-
-// --- frame budget: panels share one animation frame ------------------------------------------
-
-/**
- * Raster time (ms) all panels together may spend in one animation frame. A panel that finds
- * the budget spent shows its last image moved and scaled to the new window (one drawImage)
- * and rasters in a following frame (after MAX_DEFER frames it goes first, one such panel per
- * frame), so a pan or zoom of a
- * 100,000-step sequence with the gate small multiples open keeps frames short: the main
- * heatmap (first to draw) is exact in every frame, the small multiples catch up.
- */
-export const FRAME_BUDGET_MS = 12;
 
 /**
  * A panel folds its units into its pixel rows once (`foldRows`) for all steps when T × rows
@@ -161,22 +135,6 @@ interface FullRows {
   /** Colours of neighbouring pairs of steps (pairColours), made on first need. */
   pairs: Uint32Array | null;
 }
-const MAX_DEFER = 4;
-/** This frame's raster time so far, and whether a panel that waited MAX_DEFER frames already
- *  took its turn (one per frame, so waiting panels never all land in the same frame). */
-const budget = { open: false, spent: 0, forced: false };
-const nextFrame: (cb: () => void) => void =
-  typeof requestAnimationFrame === "function" ? (cb) => requestAnimationFrame(cb) : (cb) => setTimeout(cb, 16);
-function openBudget(): void {
-  if (budget.open) return;
-  budget.open = true;
-  budget.spent = 0;
-  budget.forced = false;
-  nextFrame(() => {
-    budget.open = false;
-  });
-}
-const clock = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 const nonFiniteCache = new WeakMap<Float32Array, boolean>();
 /** Whether an array holds NaN/Inf (memoised: the scan runs once per array). */
@@ -686,20 +644,12 @@ export function createHeatmapPanel(
     if (imageKey !== drawnImage || order !== imageOrder) {
       // Only a new window or order can wait for a later frame (the old image, moved, is a fair
       // preview of it); a new layer, quantity, sample or size is drawn at once.
-      openBudget();
-      let canWait = imageWin !== null && drawnLayout === imageLayout;
-      if (canWait && deferred >= MAX_DEFER && !budget.forced) {
-        budget.forced = true; // waited long enough: this panel's turn
-        canWait = false;
-      }
-      if (canWait && budget.spent >= FRAME_BUDGET_MS) {
+      if (!takeTurn(imageWin !== null && drawnLayout === imageLayout, deferred)) {
         deferred++;
         blit(c);
         frame.schedule();
       } else {
-        const t0 = clock();
-        drawImage(c);
-        budget.spent += clock() - t0;
+        spend(() => drawImage(c));
         deferred = 0;
         imageLayout = drawnLayout;
         updateLegend(c);
