@@ -18,7 +18,8 @@ import { createFrame, observeResize } from "../render/raf";
 import type { StateKey, Store } from "../store";
 import { onThemeChange } from "../render/theme";
 import { LEGEND_WIDTH } from "./legend";
-import { attachTimeNavigation, windowTicks } from "../math/zoom";
+import { attachTimeNavigation } from "./timenav";
+import { windowTicks } from "../math/zoom";
 
 /** Same left/right margins as the heatmap, so every time axis lines up. */
 export const TRACK_MARGIN = { top: 18, right: 8, bottom: 22, left: 54 } as const;
