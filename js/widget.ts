@@ -8,7 +8,7 @@ import "./widget.css";
 import type { AnyModel, RenderProps } from "@anywidget/types";
 
 import { html } from "./render/dom";
-import { answerExportRequest } from "./export/figure";
+import { answerExportRequest } from "./export/protocol";
 import { mountExplorer, type ExplorerModel } from "./explorer";
 import type { ModelTraits } from "./model";
 
