@@ -145,7 +145,7 @@ export function decodeArray(arr: EncodedArray, name = "array"): DecodedArray {
   try {
     n = shapeSize(shape);
   } catch (e) {
-    throw new Error(`${name}: ${(e as Error).message}`);
+    throw new Error(`${name}: ${(e as Error).message}`, { cause: e });
   }
   const bytes = asBytes(arr.data);
   if (bytes.byteLength !== n * itemsize) {

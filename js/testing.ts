@@ -21,6 +21,7 @@ export class FakeModel implements SyncModel {
     };
   }
   // `any`: the explorer reads `_data` as a Payload and the synced traits as plain values.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   get = (key: string): any => this.state[key];
   set = (key: string, value: unknown): void => {
     this.setCalls.push([key, value]);

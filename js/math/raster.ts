@@ -222,7 +222,7 @@ export function rasterizeWindow(
   const rhi = rowsPyr ? new Float32Array(height) : hi;
   const rowVals = rowsPyr ? new Float32Array(BLOCK * height) : vals;
   const viaRows = new Uint8Array(BLOCK);
-  let ab: ReturnType<Pyramid["alignedBuckets"]> = null;
+  let ab: ReturnType<Pyramid["alignedBuckets"]>;
 
   for (let x0 = 0; x0 < width; x0 += BLOCK) {
     const n = Math.min(BLOCK, width - x0);

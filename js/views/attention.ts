@@ -35,7 +35,7 @@ import { cardSelect, createCard, cssVar, showTooltip, sizeCanvas } from "../part
 import type { DecodedAttention, DecodedPayload } from "../codecs";
 import { context2d, html, setText, svg, uniqueId } from "../render/dom";
 import { integerTicks, pxToIndex } from "../math/layout";
-import { createFrame, observeResize } from "../render/raf";
+
 import {
   formatValue,
   hasNonFinite,
@@ -44,8 +44,8 @@ import {
   sequentialInterpolator,
   type ColorScale,
 } from "../math/scales";
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
-import { onThemeChange } from "../render/theme";
 
 /** Margins of the heatmap inside the plot box (CSS px). */
 export const ATTENTION_MARGIN = { top: 16, right: 58, left: 50, bottom: 8 } as const;
@@ -519,7 +519,8 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
       dirtyRow = false;
     }
   };
-  const frame = createFrame(draw, (e) => store.reportError(e));
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
 
   const onStore = (_s: unknown, changed: ReadonlySet<StateKey>): void => {
     if (changed.has("sample")) dirtyImage = true;
@@ -530,7 +531,7 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     if (dirtyLayout || dirtyImage) frame.schedule();
     else if (dirtyRow) frame.soon(); // a step redraws only the row chart: in this frame
   };
-  const unsubscribe = store.subscribe(onStore);
+  life.subscribe(onStore);
 
   // --- pointer: click/drag sets the timestep to the query row; hover shows a tooltip
   const cellAt = (e: MouseEvent): { q: number; k: number } | null => {
@@ -592,37 +593,26 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
   const onLeave = (): void => {
     if (!dragging) card.tooltip.hidden = true;
   };
-  plot.addEventListener("pointerdown", onDown);
-  plot.addEventListener("pointermove", onMove);
-  plot.addEventListener("pointerup", onUp);
-  plot.addEventListener("pointercancel", onUp);
-  plot.addEventListener("pointerleave", onLeave);
-
-  const stopResize = observeResize(plot, (w) => {
+  life.listen(plot, "pointerdown", onDown);
+  life.listen(plot, "pointermove", onMove);
+  life.listen(plot, "pointerup", onUp);
+  life.listen(plot, "pointercancel", onUp);
+  life.listen(plot, "pointerleave", onLeave);
+  life.onResize(plot, (w) => {
     plotWidth = w;
     dirtyLayout = true;
-    frame.schedule();
   });
-  const stopTheme = onThemeChange(root, () => {
+  life.onTheme(root, () => {
     dirtyRow = true;
-    frame.schedule();
+  });
+  life.onDispose(() => {
+    layerSelect?.destroy();
+    headSelect?.destroy();
+    colorSelect.destroy();
+    root.remove();
   });
   plotWidth = plot.clientWidth;
   draw();
 
-  return () => {
-    frame.cancel();
-    stopResize();
-    stopTheme();
-    unsubscribe();
-    layerSelect?.destroy();
-    headSelect?.destroy();
-    colorSelect.destroy();
-    plot.removeEventListener("pointerdown", onDown);
-    plot.removeEventListener("pointermove", onMove);
-    plot.removeEventListener("pointerup", onUp);
-    plot.removeEventListener("pointercancel", onUp);
-    plot.removeEventListener("pointerleave", onLeave);
-    root.remove();
-  };
+  return life.dispose;
 }

@@ -8,6 +8,7 @@
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { html } from "../render/dom";
 import type { HealthPayload } from "../model";
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
 import { chipSelection, sameUnits } from "../selection";
 import { layerTitle } from "../parts/labels";
@@ -112,17 +113,14 @@ export function createHealth(container: HTMLElement, store: Store, payload: Deco
     const c = chipOf(e);
     if (c) store.set({ selectedUnits: chipSelection(store.state.selectedUnits, c.units) });
   };
-  chips.addEventListener("click", onClick);
-
-  const unsubscribe = store.subscribe((_s, changed: ReadonlySet<StateKey>) => {
+  const life = createLifecycle(store);
+  life.listen(chips, "click", onClick);
+  life.subscribe((_s, changed: ReadonlySet<StateKey>) => {
     if (changed.has("layer")) update();
     if (changed.has("selectedUnits") || changed.has("layer")) markChips();
   });
   update();
 
-  return () => {
-    unsubscribe();
-    chips.removeEventListener("click", onClick);
-    root.remove();
-  };
+  life.onDispose(() => root.remove());
+  return life.dispose;
 }

@@ -9,16 +9,18 @@
  * on top, the rest dimmed. Hovering a point (point mode) sets `hoverUnit`; clicking toggles the
  * unit. Absent without weight gradients; hidden for layers without them.
  */
+import { placeTooltip } from "../parts/tooltip";
 import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear, type ScaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { context2d, html, svg } from "../render/dom";
-import { createFrame, observeResize } from "../render/raf";
+
 import { formatValue, parseColor } from "../math/scales";
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
-import { onThemeChange, themeVar } from "../render/theme";
+import { themeVar } from "../render/theme";
 import { binDensity, DENSITY_THRESHOLD, densityToRGBA, type DensityGrid } from "../math/density";
 import { formatPow10, symlog, symlogConstant, symlogTicks } from "../math/symlog";
 import { layerTitle } from "../parts/labels";
@@ -363,8 +365,9 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
     }
   };
 
-  const frame = createFrame(draw, (e) => store.reportError(e));
-  const unsubscribe = store.subscribe((_s, changed: ReadonlySet<StateKey>) => {
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
+  life.subscribe((_s, changed: ReadonlySet<StateKey>) => {
     if (changed.has("layer")) dirtyLayer = true;
     if (changed.has("hoverUnit") || changed.has("selectedUnits")) dirtyOverlay = true;
     if (dirtyLayer || dirtyOverlay) frame.schedule();
@@ -394,15 +397,7 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
   };
 
   const place = (e: MouseEvent, lines: string[]): void => {
-    tooltip.replaceChildren(...lines.map((l) => html("div", undefined, l)));
-    tooltip.hidden = false;
-    const r = plot.getBoundingClientRect();
-    const ex = e.clientX - r.left;
-    const ey = e.clientY - r.top;
-    const tw = tooltip.offsetWidth || 160;
-    const left = ex + 14 + tw > r.width ? ex - 14 - tw : ex + 14;
-    tooltip.style.left = `${Math.max(0, left)}px`;
-    tooltip.style.top = `${Math.max(0, ey + 12)}px`;
+    placeTooltip(tooltip, plot, e, lines);
   };
 
   let hoverHit: number | null = null;
@@ -480,33 +475,21 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
     dirtyLayout = true;
     frame.schedule();
   };
-  keys.addEventListener("click", onKey);
-  plot.addEventListener("pointermove", onMove);
-  plot.addEventListener("pointerleave", onLeave);
-  plot.addEventListener("click", onClick);
-  const stopResize = observeResize(plot, (w) => {
+  life.listen(keys, "click", onKey);
+  life.listen(plot, "pointermove", onMove);
+  life.listen(plot, "pointerleave", onLeave);
+  life.listen(plot, "click", onClick);
+  life.onResize(plot, (w) => {
     plotWidth = w;
     dirtyLayout = true;
-    frame.schedule();
   });
-
-  const stopTheme = onThemeChange(root, () => {
+  life.onTheme(root, () => {
     dirtyOverlay = true;
-    frame.schedule();
   });
+  life.onDispose(() => root.remove());
 
   plotWidth = plot.clientWidth;
   draw();
 
-  return () => {
-    frame.cancel();
-    stopResize();
-    stopTheme();
-    unsubscribe();
-    keys.removeEventListener("click", onKey);
-    plot.removeEventListener("pointermove", onMove);
-    plot.removeEventListener("pointerleave", onLeave);
-    plot.removeEventListener("click", onClick);
-    root.remove();
-  };
+  return life.dispose;
 }

@@ -19,9 +19,10 @@ import { cardSelect, createCard, cssVar, isDarkColor, showTooltip, sizeCanvas } 
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { context2d, html, setText, svg, uniqueId } from "../render/dom";
 import { formatValue, sequentialInterpolator } from "../math/scales";
-import { createFrame, observeResize } from "../render/raf";
+
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
-import { onThemeChange } from "../render/theme";
+
 import {
   affineOf,
   axisValue,
@@ -388,7 +389,8 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
     }
     placeCursor();
   };
-  const frame = createFrame(draw, (e) => store.reportError(e));
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
 
   const onStore = (_s: unknown, changed: ReadonlySet<StateKey>): void => {
     if (changed.has("layer") || changed.has("epoch")) dirtyLayout = true;
@@ -396,7 +398,7 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
     if (changed.has("timestep")) placeCursor();
     if (dirtyLayout || dirtyPath) frame.schedule();
   };
-  const unsubscribe = store.subscribe(onStore);
+  life.subscribe(onStore);
 
   // --- pointer: nearest point of the current sample (≤ 8 px): hover tooltip, click scrubs
   const pick = (e: MouseEvent): number => {
@@ -436,31 +438,22 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
     card.tooltip.hidden = true;
     hoverMark.setAttribute("visibility", "hidden");
   };
-  plot.addEventListener("pointerdown", onDown);
-  plot.addEventListener("pointermove", onMove);
-  plot.addEventListener("pointerleave", onLeave);
-
-  const stopResize = observeResize(plot, (w) => {
+  life.listen(plot, "pointerdown", onDown);
+  life.listen(plot, "pointermove", onMove);
+  life.listen(plot, "pointerleave", onLeave);
+  life.onResize(plot, (w) => {
     plotWidth = w;
     dirtyLayout = true;
-    frame.schedule();
   });
-  const stopTheme = onThemeChange(root, () => {
+  life.onTheme(root, () => {
     dirtyPath = true;
-    frame.schedule();
+  });
+  life.onDispose(() => {
+    pairSelect?.destroy();
+    root.remove();
   });
   plotWidth = plot.clientWidth;
   draw();
 
-  return () => {
-    frame.cancel();
-    stopResize();
-    stopTheme();
-    unsubscribe();
-    pairSelect?.destroy();
-    plot.removeEventListener("pointerdown", onDown);
-    plot.removeEventListener("pointermove", onMove);
-    plot.removeEventListener("pointerleave", onLeave);
-    root.remove();
-  };
+  return life.dispose;
 }

@@ -16,11 +16,12 @@ import { findLayer, type DecodedPayload } from "../codecs";
 import { cssVar, sizeCanvas } from "../parts/card";
 import { context2d, html, quantityShort, setText, svg } from "../render/dom";
 import { indexToPx, integerTicks, pxToIndex } from "../math/layout";
-import { createFrame } from "../render/raf";
+
 import { vectorAt } from "../codecs";
 import { colorScaleFor, formatValue, NAN_COLOR, type ColorScale } from "../math/scales";
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
-import { onThemeChange } from "../render/theme";
+
 import { toggleUnit } from "../selection";
 
 /** Least height of the bar chart; it grows with the card when a neighbour in the row is taller. */
@@ -249,9 +250,10 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     setText(readout, hover !== null && hover < U ? `unit ${hover} = ${formatValue(values[hover])}` : "");
   };
 
-  const frame = createFrame(draw, (e) => store.reportError(e));
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
   const relevant: StateKey[] = ["timestep", "sample", "layer", "quantity", "selectedUnits", "hoverUnit"];
-  const unsubscribe = store.subscribe((_s, changed) => {
+  life.subscribe((_s, changed) => {
     if (changed.has("layer") || changed.has("quantity")) dirtyLayout = true;
     if (!relevant.some((k) => changed.has(k))) return;
     // a step or a hover only redraws the bars: in this frame (see Frame.soon)
@@ -276,10 +278,10 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     const u = unitAt(e);
     if (u !== null) store.set({ selectedUnits: toggleUnit(store.state.selectedUnits, u) });
   };
-  node.addEventListener("pointermove", onMove);
-  node.addEventListener("pointerleave", onLeave);
-  node.addEventListener("click", onClick);
-  const stopTheme = onThemeChange(root, () => frame.schedule());
+  life.listen(node, "pointermove", onMove);
+  life.listen(node, "pointerleave", onLeave);
+  life.listen(node, "click", onClick);
+  life.onTheme(root);
   const stopResize = observeSize(box, (w, h) => {
     rootWidth = w;
     totalH = Math.max(VECTOR_HEIGHT, Math.floor(h));
@@ -290,16 +292,11 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   rootWidth = box.clientWidth;
   draw();
 
-  return () => {
-    frame.cancel();
+  life.onDispose(() => {
     stopResize();
-    stopTheme();
-    unsubscribe();
-    node.removeEventListener("pointermove", onMove);
-    node.removeEventListener("pointerleave", onLeave);
-    node.removeEventListener("click", onClick);
     root.remove();
-  };
+  });
+  return life.dispose;
 }
 
 /** Observe an element's content box (width and height, as the observer reports them); a no-op

@@ -10,6 +10,7 @@
  * Hovering a column sets `hoverUnit` (outlined in every panel), clicking it toggles the unit in
  * `selectedUnits` (marked under each panel). Hidden for layers without weights.
  */
+import { placeTooltip } from "../parts/tooltip";
 import { axisBottom } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
@@ -17,10 +18,11 @@ import { select } from "d3-selection";
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { context2d, html, svg, uniqueId } from "../render/dom";
 import { integerTicks } from "../math/layout";
-import { createFrame, observeResize } from "../render/raf";
+
 import { divergingInterpolator, formatValue, hasNonFinite, makeColorScale, NAN_COLOR, NAN_RGB } from "../math/scales";
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
-import { onThemeChange, themeVar } from "../render/theme";
+import { themeVar } from "../render/theme";
 import { layerTitle } from "../parts/labels";
 import {
   matrixDims,
@@ -354,8 +356,9 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     }
   };
 
-  const frame = createFrame(draw, (e) => store.reportError(e));
-  const unsubscribe = store.subscribe((_s, changed: ReadonlySet<StateKey>) => {
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
+  life.subscribe((_s, changed: ReadonlySet<StateKey>) => {
     if (changed.has("layer")) dirtyLayer = true;
     if (changed.has("hoverUnit") || changed.has("selectedUnits")) dirtyOverlay = true;
     if (dirtyLayer || dirtyOverlay) frame.schedule();
@@ -406,15 +409,7 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     const lines = [`${gateName} · ${PART_NAME[h.part]}`, from];
     if (w !== undefined) lines.push(`w = ${formatValue(w)}`);
     if (dw !== undefined) lines.push(`∂L/∂w = ${formatValue(dw)}`);
-    tooltip.replaceChildren(...lines.map((l) => html("div", undefined, l)));
-    tooltip.hidden = false;
-    const r = plot.getBoundingClientRect();
-    const px = e.clientX - r.left;
-    const py = e.clientY - r.top;
-    const tw = tooltip.offsetWidth || 160;
-    const left = px + 14 + tw > r.width ? px - 14 - tw : px + 14;
-    tooltip.style.left = `${Math.max(0, left)}px`;
-    tooltip.style.top = `${Math.max(0, py + 12)}px`;
+    placeTooltip(tooltip, plot, e, lines);
   };
 
   const onMove = (e: PointerEvent): void => {
@@ -435,31 +430,20 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     const h = hit(e);
     if (h) store.set({ selectedUnits: toggleUnit(store.state.selectedUnits, h.unit) });
   };
-  plot.addEventListener("pointermove", onMove);
-  plot.addEventListener("pointerleave", onLeave);
-  plot.addEventListener("click", onClick);
-  const stopResize = observeResize(plot, (w) => {
+  life.listen(plot, "pointermove", onMove);
+  life.listen(plot, "pointerleave", onLeave);
+  life.listen(plot, "click", onClick);
+  life.onResize(plot, (w) => {
     plotWidth = w;
     dirtyLayout = true;
-    frame.schedule();
   });
-
-  const stopTheme = onThemeChange(root, () => {
+  life.onTheme(root, () => {
     dirtyLayout = true;
-    frame.schedule();
   });
+  life.onDispose(() => root.remove());
 
   plotWidth = plot.clientWidth;
   draw();
 
-  return () => {
-    frame.cancel();
-    stopResize();
-    stopTheme();
-    unsubscribe();
-    plot.removeEventListener("pointermove", onMove);
-    plot.removeEventListener("pointerleave", onLeave);
-    plot.removeEventListener("click", onClick);
-    root.remove();
-  };
+  return life.dispose;
 }

@@ -22,6 +22,7 @@
  * under it brushes a time range (sortMode "brush"); a double-click on the band clears it.
  * Ctrl/⌘ + wheel zooms, Shift + wheel pans (js/zoom.ts).
  */
+import { placeTooltip } from "../tooltip";
 import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
@@ -725,15 +726,7 @@ export function createHeatmapPanel(
       lines.push(`pixel: t ${bounds[col]}–${bounds[col + 1] - 1}: ${range}`);
     }
     if (t >= (c.layer.lengths[s.sample] ?? T)) lines.push("(padding)");
-    tooltip.replaceChildren(...lines.map((l) => html("div", undefined, l)));
-    tooltip.hidden = false;
-    const r = plot.getBoundingClientRect();
-    const px = e.clientX - r.left;
-    const py = e.clientY - r.top;
-    const tw = tooltip.offsetWidth || 160;
-    const left = px + 14 + tw > r.width ? px - 14 - tw : px + 14;
-    tooltip.style.left = `${Math.max(0, left)}px`;
-    tooltip.style.top = `${Math.max(0, py + 12)}px`;
+    placeTooltip(tooltip, plot, e, lines);
   };
 
   const hideHover = (): void => {
