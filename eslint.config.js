@@ -33,9 +33,30 @@ const DOM_GLOBALS = [
   "Image",
 ].map((name) => ({ name, message: "math/ is pure: no DOM (drawing goes to render/ or parts/)" }));
 
-/** Files still over the size limits below (the heatmap panel and the big card views are single
- *  closures today). New code may not join this list; split a file and take it off. */
-const OVER_FUNCTION_LIMIT = [];
+const FILE_MAX = 400; // lines of code (blank lines and comments aside), tests aside
+const FUNCTION_MAX = 150;
+const size = (max) => ({ max, skipBlankLines: true, skipComments: true });
+
+/**
+ * Size debt, as a ratchet: files whose create* closure (or file) is still over the limits get
+ * their current size as their own limit, so they can only shrink. New code may not join this
+ * list; split a file below the limits and take it off. `fn`: longest function, `file`: lines.
+ */
+const SIZE_DEBT = {
+  "js/export/scene.ts": { fn: 185 }, // collectScene
+  "js/math/raster.ts": { fn: 189 }, // rasterizeWindow
+  "js/parts/heatmap/image-source.ts": { fn: 174 },
+  "js/parts/heatmap/panel.ts": { fn: 380, file: 447 },
+  "js/views/attention.ts": { fn: 501, file: 559 },
+  "js/views/controls.ts": { fn: 209 },
+  "js/views/gatelines.ts": { fn: 204 },
+  "js/views/input.ts": { fn: 200 },
+  "js/views/memory.ts": { fn: 152 },
+  "js/views/scatter.ts": { fn: 362 },
+  "js/views/trajectory.ts": { fn: 369, file: 407 },
+  "js/views/vector.ts": { fn: 229 },
+  "js/views/weights.ts": { fn: 360, file: 402 },
+};
 
 export default tseslint.config(
   { ignores: ["node_modules/**", "lstmviz_widget/static/**", "artifacts/**"] },
@@ -48,8 +69,8 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": "off",
       // a view's `let track` is read by its draw callback before createTrack returns
       "prefer-const": ["error", { ignoreReadBeforeAssign: true }],
-      "max-lines": ["error", { max: 400, skipBlankLines: true, skipComments: true }],
-      "max-lines-per-function": ["error", { max: 150, skipBlankLines: true, skipComments: true, IIFEs: true }],
+      "max-lines": ["error", size(FILE_MAX)],
+      "max-lines-per-function": ["error", { ...size(FUNCTION_MAX), IIFEs: true }],
     },
   },
   {
@@ -61,7 +82,10 @@ export default tseslint.config(
   {
     files: ["js/parts/**/*.ts"],
     rules: {
-      "@typescript-eslint/no-restricted-imports": ["error", { patterns: [NO_VIEWS("parts/"), NO_UPPER("parts/", ["export"])] }],
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { patterns: [NO_VIEWS("parts/"), NO_UPPER("parts/", ["export"])] },
+      ],
     },
   },
   {
@@ -112,5 +136,11 @@ export default tseslint.config(
       "max-lines-per-function": "off",
     },
   },
-  ...(OVER_FUNCTION_LIMIT.length ? [{ files: OVER_FUNCTION_LIMIT, rules: { "max-lines-per-function": "off" } }] : []),
+  ...Object.entries(SIZE_DEBT).map(([file, debt]) => ({
+    files: [file],
+    rules: {
+      "max-lines": ["error", size(debt.file ?? FILE_MAX)],
+      "max-lines-per-function": ["error", { ...size(debt.fn ?? FUNCTION_MAX), IIFEs: true }],
+    },
+  })),
 );

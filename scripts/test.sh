@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every check: ruff (format + lint), tsc, vitest, pytest (unit + browser tests in a real
-# JupyterLab driven through Debian's headless Chromium). Assumes scripts/setup.sh ran.
+# Runs every check: ruff (format + lint), tsc, eslint + prettier (js/), vitest, pytest (unit +
+# browser tests in a real JupyterLab driven through Debian's headless Chromium). Assumes
+# scripts/setup.sh ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -9,5 +10,7 @@ mkdir -p artifacts
 echo "== ruff format --check"; ruff format --check .
 echo "== ruff check"; ruff check .
 echo "== tsc"; npm run --silent typecheck
+echo "== eslint (js/ shape: import rules, file and function sizes)"; npm run --silent lint
+echo "== prettier --check js/"; npm run --silent format:check
 echo "== vitest"; npm test --silent
 echo "== pytest"; python -m pytest -p no:cacheprovider "$@"

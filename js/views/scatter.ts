@@ -9,24 +9,22 @@
  * on top, the rest dimmed. Hovering a point (point mode) sets `hoverUnit`; clicking toggles the
  * unit. Absent without weight gradients; hidden for layers without them.
  */
-import { placeTooltip } from "../parts/tooltip";
 import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear, type ScaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, svg } from "../render/dom";
-
+import { type DecodedLayer, type DecodedPayload, findLayer } from "../codecs";
+import { binDensity, DENSITY_THRESHOLD, type DensityGrid, densityToRGBA } from "../math/density";
 import { formatValue, parseColor } from "../math/scales";
-import { createLifecycle } from "../parts/lifecycle";
-import type { StateKey, Store } from "../store";
-import { themeVar } from "../render/theme";
-import { binDensity, DENSITY_THRESHOLD, densityToRGBA, type DensityGrid } from "../math/density";
-import { formatPow10, symlog, symlogConstant, symlogTicks } from "../math/symlog";
+import { formatPow10, symlog, symlogTicks } from "../math/symlog";
+import { collectWeightPoints, type LayerPoints, type Segment } from "../math/weight-points";
 import { layerTitle } from "../parts/labels";
-import { matrixDims, weightXRange } from "../math/weights";
-import { gateColor as namedGateColor } from "../math/gates";
+import { createLifecycle } from "../parts/lifecycle";
+import { placeTooltip } from "../parts/tooltip";
+import { context2d, html, svg } from "../render/dom";
+import { themeVar } from "../render/theme";
 import { toggleUnit } from "../selection";
+import type { StateKey, Store } from "../store";
 
 const M = { top: 8, right: 12, bottom: 34, left: 58 } as const;
 const PLOT_H = 230;
@@ -35,79 +33,6 @@ const PART_NAME: Record<string, string> = {
   recurrent_kernel: "recurrent kernel",
   bias: "bias",
 };
-
-/** One (gate, part): its weights and their gradients, (rows, U) in C order. */
-interface Segment {
-  gate: number;
-  gateName: string;
-  part: string;
-  w: Float32Array;
-  g: Float32Array;
-  /** symlog(g, c): the y of each point before scaling (computed once per layer). */
-  sy: Float32Array;
-  rows: number;
-  units: number;
-}
-
-interface LayerPoints {
-  layer: DecodedLayer;
-  gates: string[];
-  segments: Segment[];
-  n: number;
-  /** Symlog threshold and the x / y extents. */
-  c: number;
-  /** Range of the finite weights; max |∂L/∂w|. */
-  loW: number;
-  hiW: number;
-  maxG: number;
-  nonFinite: number;
-  /** Finite weights outside [loW, hiW], drawn on its edges. */
-  beyond: number;
-  /** CSS colour of each gate: the gate tracks' (views/gatelines.ts), so a gate looks the same everywhere. */
-  colors: string[];
-}
-
-function collect(layer: DecodedLayer): LayerPoints | null {
-  const W = layer.weights;
-  const G = layer.weightGrads;
-  if (!W || !G) return null;
-  const gates = [...W.keys()];
-  const segments: Segment[] = [];
-  gates.forEach((gateName, gate) => {
-    for (const [part, w] of W.get(gateName) ?? new Map<string, DecodedArray>()) {
-      const g = G.get(gateName)?.get(part);
-      if (!g || g.data.length !== w.data.length) continue;
-      const [rows, units] = matrixDims(w);
-      segments.push({ gate, gateName, part, w: w.data, g: g.data, sy: new Float32Array(0), rows, units });
-    }
-  });
-  if (segments.length === 0) return null;
-  let maxG = 0;
-  let n = 0;
-  let nonFinite = 0;
-  for (const s of segments) {
-    n += s.w.length;
-    for (let i = 0; i < s.w.length; i++) {
-      const w = s.w[i];
-      const b = Math.abs(s.g[i]);
-      if (w - w !== 0 || b === Infinity || b !== b) {
-        nonFinite++;
-        continue;
-      }
-      if (b > maxG) maxG = b;
-    }
-  }
-  const c = symlogConstant(segments.map((s) => s.g));
-  for (const s of segments) {
-    const sy = new Float32Array(s.g.length);
-    for (let i = 0; i < sy.length; i++) sy[i] = symlog(s.g[i], c);
-    s.sy = sy;
-  }
-  // x range: all weights, or without far outliers (weightXRange); those sit on the edges
-  const { lo, hi, beyond } = weightXRange(segments.map((s) => s.w));
-  const colors = gates.map((g, k) => namedGateColor(g, k));
-  return { layer, gates, segments, n, c, loW: lo, hiW: hi, maxG, nonFinite, beyond, colors };
-}
 
 export function createScatter(container: HTMLElement, store: Store, payload: DecodedPayload): (() => void) | null {
   if (!payload.layers.some((l) => l.weights && l.weightGrads)) return null;
@@ -320,7 +245,7 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
   const draw = (): void => {
     const layer = findLayer(payload, store.state.layer);
     if (dirtyLayer || !pts || pts.layer !== layer) {
-      if (!cache.has(layer)) cache.set(layer, collect(layer));
+      if (!cache.has(layer)) cache.set(layer, collectWeightPoints(layer));
       pts = cache.get(layer) ?? null;
       dirtyLayer = false;
       dirtyLayout = true;
