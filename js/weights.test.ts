@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-// The weight views' maths (js/weightmath.ts), each checked against an independent computation
+// The weight views' maths (js/math/weights.ts), each checked against an independent computation
 // (sorting, brute force, the formula written out), and the weights / scatter / health / vector
 // cards in a mounted widget.
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";

@@ -74,7 +74,7 @@ export function columns(
 }
 
 /**
- * The SeriesLod (js/lod.ts: min/max pyramid, flagged steps) of sample `b` of a (B, T) array,
+ * The SeriesLod (js/math/lod.ts: min/max pyramid, flagged steps) of sample `b` of a (B, T) array,
  * or of a per-step series derived from it (`map`, named by `key`), built on first use: long
  * sequences then redraw in O(columns · log T) instead of O(T) per series. `flag` marks steps
  * (by their raw value) for markColumns; default: none.

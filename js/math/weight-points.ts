@@ -34,7 +34,7 @@ export interface LayerPoints {
   nonFinite: number;
   /** Finite weights outside [loW, hiW], drawn on its edges. */
   beyond: number;
-  /** CSS colour of each gate: the gate tracks' (views/gatelines.ts), so a gate looks the same everywhere. */
+  /** CSS colour of each gate: math/gates.ts, as the gate tracks', so a gate looks the same everywhere. */
   colors: string[];
 }
 

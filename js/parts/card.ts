@@ -80,7 +80,7 @@ export function showTooltip(card: Card, e: MouseEvent, lines: readonly string[])
   placeTooltip(card.tooltip, card.plot, e, lines);
 }
 
-/** A theme colour (CSS custom property on `el`'s explorer), cached (js/theme.ts: never a
+/** A theme colour (CSS custom property on `el`'s explorer), cached (js/render/theme.ts: never a
  *  getComputedStyle per draw); `fallback` when unset. */
 export function cssVar(el: Element, name: string, fallback: string): string {
   return themeVar(el, name, fallback);

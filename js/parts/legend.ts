@@ -2,7 +2,7 @@
  * Colour legend of the heatmap panels: a vertical gradient bar with a d3 axis, swatches for
  * the padding shade and the NaN/Inf colour when they occur, and a note when columns are
  * aggregated ("min/max per px", "48 steps/px"; its tooltip says the rule). Owned by
- * js/heatmap-panel.ts (the main heatmap and the gate small multiples).
+ * parts/heatmap/panel.ts (the main heatmap and the gate small multiples).
  */
 import { axisRight } from "d3-axis";
 import { format } from "d3-format";

@@ -141,7 +141,7 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, g.width, g.height);
     }
-    // opaque rectangles (dense lines, marks) go onto the canvas in bulk (js/batch.ts)
+    // opaque rectangles (dense lines, marks) go onto the canvas in bulk (js/render/batch.ts)
     const batch = ctx ? batchRects(ctx, dpr) : null;
     try {
       spec.draw(batch ? batch.ctx : ctx, g);

@@ -1,6 +1,6 @@
 /**
  * Two small buttons, "PNG" and "SVG", that download the whole explorer as drawn now
- * (js/export.ts), named after the model and the cursor: `<model>-t<timestep>.png`.
+ * (js/export/figure.ts), named after the model and the cursor: `<model>-t<timestep>.png`.
  * The buttons leave themselves out of the figure (`data-lstmviz-export="skip"`).
  */
 import type { DecodedPayload } from "../codecs";

@@ -8,7 +8,7 @@
  * candidate h̃) get their own [-1, 1] panel below it. Absent when no layer has gates; hidden
  * for layers without them (SimpleRNN).
  *
- * Per (layer, sample, gate) the per-step mean/sd is computed once (series.ts cachedStepStats);
+ * Per (layer, sample, gate) the per-step mean/sd is computed once (math/steps.ts cachedStepStats);
  * a redraw reduces only the window to pixel columns (lod.ts envelope). Scrubbing only moves the
  * cursor (track.ts) and the values in the legend.
  */

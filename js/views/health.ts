@@ -31,7 +31,7 @@ export function createHealth(container: HTMLElement, store: Store, payload: Deco
 
   const root = html("div", "lstmviz-view lstmviz-card lstmviz-health");
   root.dataset.view = "health";
-  // head: the shared card classes (js/card.ts): titles + controls (the fidelity badge)
+  // head: the shared card classes (js/parts/card.ts): titles + controls (the fidelity badge)
   const head = html("div", "lstmviz-card-head");
   const titles = html("div", "lstmviz-card-titles");
   const title = html("div", "lstmviz-card-title");

@@ -1,6 +1,6 @@
 /**
  * Memory flow: at each step, how much of the state is carried over from the past and how much
- * is written now (series.ts `splitState`).
+ * is written now (math/flow.ts `splitState`).
  *
  * - LSTM: written = i ⊙ g, carried = c_t − written = f ⊙ c_{t−1}.
  * - GRU: written = (1 − z) ⊙ h̃, carried = h_t − written = z ⊙ h_{t−1}.

@@ -39,7 +39,7 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
 
   const root = html("div", "lstmviz-view lstmviz-card lstmviz-scatter");
   root.dataset.view = "scatter";
-  // head: the shared card classes (js/card.ts): titles (title, subtitle) + controls
+  // head: the shared card classes (js/parts/card.ts): titles (title, subtitle) + controls
   const head = html("div", "lstmviz-card-head");
   const titles = html("div", "lstmviz-card-titles");
   const title = html("div", "lstmviz-card-title");

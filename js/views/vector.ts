@@ -49,7 +49,7 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   const T = payload.nSteps;
   const root = html("div", "lstmviz-view lstmviz-card lstmviz-vector");
   root.dataset.view = "vector";
-  // head: the shared card classes (js/card.ts): title + subtitle (the hovered unit's value)
+  // head: the shared card classes (js/parts/card.ts): title + subtitle (the hovered unit's value)
   const head = html("div", "lstmviz-card-head");
   const titles = html("div", "lstmviz-card-titles");
   const caption = html("div", "lstmviz-card-title");

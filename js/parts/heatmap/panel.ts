@@ -7,7 +7,7 @@
  * Level of detail: while the window's steps fit in the canvas's device-pixel columns each step
  * is a cell; beyond that each pixel column shows the extreme (min or max, whichever lies
  * farther from the colour scale's midpoint) of its steps, read from a min/max pyramid
- * (js/pyramid.ts, js/raster.ts `rasterizeWindow`), and the legend says "min/max per px".
+ * (js/math/pyramid.ts, js/math/raster.ts `rasterizeWindow`), and the legend says "min/max per px".
  *
  * Cheap on scrub: a timestep change only moves the cursor element (synchronously, by
  * transform); the image is redrawn at the end of the task that changed the window, order,
@@ -20,7 +20,7 @@
  * Pointer: click/drag scrubs; hover shows a tooltip and sets hoverUnit; Shift/Ctrl/⌘-click
  * toggles the unit in selectedUnits; Alt-drag on the plot or a drag in the time-axis band
  * under it brushes a time range (sortMode "brush"); a double-click on the band clears it.
- * Ctrl/⌘ + wheel zooms, Shift + wheel pans (js/zoom.ts).
+ * Ctrl/⌘ + wheel zooms, Shift + wheel pans (js/math/zoom.ts).
  */
 import { createImageSource } from "./image-source";
 import { attachHeatmapPointer } from "./pointer";
