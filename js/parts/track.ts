@@ -6,6 +6,7 @@
  * device pixel ratio) and may add SVG marks to `overlay`; the track owns the canvas, the x axis,
  * the cursor, click/drag scrubbing, wheel zoom/pan and redraw scheduling.
  */
+import { createLifecycle } from "./lifecycle";
 import { axisBottom } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
@@ -14,9 +15,9 @@ import { batchRects } from "../render/batch";
 import type { DecodedPayload } from "../codecs";
 import { context2d, html, markMover, svg } from "../render/dom";
 import { pxToStep, stepToPx, type TimeWindow } from "../math/layout";
-import { createFrame, observeResize } from "../render/raf";
+
 import type { StateKey, Store } from "../store";
-import { onThemeChange } from "../render/theme";
+
 import { LEGEND_WIDTH } from "./legend";
 import { attachTimeNavigation } from "./timenav";
 import { windowTicks } from "../math/zoom";
@@ -150,10 +151,11 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     }
     placeCursor();
   };
-  const frame = createFrame(draw, (e) => store.reportError(e));
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
 
   const redrawKeys = new Set<StateKey>(["window", "sample", "layer", "epoch", ...(spec.redrawOn ?? [])]);
-  const unsubscribe = store.subscribe((_s, changed) => {
+  life.subscribe((_s, changed) => {
     if (changed.has("timestep")) placeCursor();
     for (const k of changed) {
       if (redrawKeys.has(k)) {
@@ -191,16 +193,16 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
       /* not captured */
     }
   };
-  plot.addEventListener("pointerdown", onDown);
-  plot.addEventListener("pointermove", onMove);
-  plot.addEventListener("pointerup", onUp);
-  plot.addEventListener("pointercancel", onUp);
-  const stopNav = attachTimeNavigation(plot, store, T, M.left, () => geometry().width);
-  const stopResize = observeResize(plot, (w) => {
+  life.listen(plot, "pointerdown", onDown);
+  life.listen(plot, "pointermove", onMove);
+  life.listen(plot, "pointerup", onUp);
+  life.listen(plot, "pointercancel", onUp);
+  life.onDispose(attachTimeNavigation(plot, store, T, M.left, () => geometry().width));
+  life.onResize(plot, (w) => {
     plotWidth = w;
-    frame.schedule();
   });
-  const stopTheme = onThemeChange(root, () => frame.schedule());
+  life.onTheme(root);
+  life.onDispose(() => root.remove());
   draw();
 
   return {
@@ -212,17 +214,6 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     title,
     geom: geometry,
     invalidate: () => frame.schedule(),
-    destroy() {
-      frame.cancel();
-      stopResize();
-      stopTheme();
-      stopNav();
-      unsubscribe();
-      plot.removeEventListener("pointerdown", onDown);
-      plot.removeEventListener("pointermove", onMove);
-      plot.removeEventListener("pointerup", onUp);
-      plot.removeEventListener("pointercancel", onUp);
-      root.remove();
-    },
+    destroy: life.dispose,
   };
 }

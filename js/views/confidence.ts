@@ -8,6 +8,7 @@
  *
  * Absent without predictions.
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
@@ -156,11 +157,10 @@ export function createConfidence(container: HTMLElement, store: Store, payload: 
   };
   updateCursor();
   refresh = updateCursor;
-  const unsubscribe = store.subscribe((_s, changed) => {
+  const life = createLifecycle(store);
+  life.onDispose(() => track.destroy());
+  life.subscribe((_s, changed) => {
     if (changed.has("timestep") || changed.has("sample")) updateCursor();
   });
-  return () => {
-    unsubscribe();
-    track.destroy();
-  };
+  return life.dispose;
 }

@@ -7,6 +7,7 @@
  *
  * Play and speed are the store's `playing` / `playSpeed`; js/player.ts moves the cursor.
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { findLayer, quantitiesOf, type DecodedPayload } from "../codecs";
 import { html, quantityLabel } from "../render/dom";
 import { clearBrushPatch } from "../selection";
@@ -232,20 +233,24 @@ export function createControls(container: HTMLElement, store: Store, payload: De
   const onClear = (): void => {
     store.set(clearBrushPatch(store.state));
   };
-  playBtn.addEventListener("click", onPlay);
-  speedSel.addEventListener("change", onSpeed);
-  zoomIn.addEventListener("click", onZoomIn);
-  zoomOut.addEventListener("click", onZoomOut);
-  zoomReset.addEventListener("click", onZoomReset);
-  sortSel.addEventListener("change", onSort);
-  topBtn.addEventListener("click", onTop);
-  clearBtn.addEventListener("click", onClear);
-  layerSel.addEventListener("change", onLayer);
-  quantitySel.addEventListener("change", onQuantity);
-  sampleSel?.addEventListener("change", onSample);
-  epochInput?.addEventListener("input", onEpochInput);
-  epochInput?.addEventListener("change", onEpoch);
-  const unsubscribe = store.subscribe((_s, changed) => {
+  const life = createLifecycle(store);
+  const listen = life.listen;
+  listen(playBtn, "click", onPlay);
+  listen(speedSel, "change", onSpeed);
+  listen(zoomIn, "click", onZoomIn);
+  listen(zoomOut, "click", onZoomOut);
+  listen(zoomReset, "click", onZoomReset);
+  listen(sortSel, "change", onSort);
+  listen(topBtn, "click", onTop);
+  listen(clearBtn, "click", onClear);
+  listen(layerSel, "change", onLayer);
+  listen(quantitySel, "change", onQuantity);
+  if (sampleSel) listen(sampleSel, "change", onSample);
+  if (epochInput) {
+    listen(epochInput, "input", onEpochInput);
+    listen(epochInput, "change", onEpoch);
+  }
+  life.subscribe((_s, changed) => {
     if (["layer", "quantity", "sample", "epoch"].some((k) => changed.has(k as StateKey))) update();
     if (["window", "brush", "sortMode"].some((k) => changed.has(k as StateKey))) updateView();
     if (changed.has("playing") || changed.has("playSpeed")) updatePlay();
@@ -254,21 +259,6 @@ export function createControls(container: HTMLElement, store: Store, payload: De
   updateView();
   updatePlay();
 
-  return () => {
-    unsubscribe();
-    playBtn.removeEventListener("click", onPlay);
-    speedSel.removeEventListener("change", onSpeed);
-    zoomIn.removeEventListener("click", onZoomIn);
-    zoomOut.removeEventListener("click", onZoomOut);
-    zoomReset.removeEventListener("click", onZoomReset);
-    sortSel.removeEventListener("change", onSort);
-    topBtn.removeEventListener("click", onTop);
-    clearBtn.removeEventListener("click", onClear);
-    layerSel.removeEventListener("change", onLayer);
-    quantitySel.removeEventListener("change", onQuantity);
-    sampleSel?.removeEventListener("change", onSample);
-    epochInput?.removeEventListener("input", onEpochInput);
-    epochInput?.removeEventListener("change", onEpoch);
-    header.remove();
-  };
+  life.onDispose(() => header.remove());
+  return life.dispose;
 }

@@ -12,6 +12,7 @@
  * a redraw reduces only the window to pixel columns (lod.ts envelope). Scrubbing only moves the
  * cursor (track.ts) and the values in the legend.
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
@@ -262,12 +263,11 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
   t.overlay.append(zeroLine, ...labels);
   decorate();
   t.invalidate();
-  const unsubscribe = store.subscribe((_st, changed) => {
+  const life = createLifecycle(store);
+  life.onDispose(() => t.destroy());
+  life.subscribe((_st, changed) => {
     if (changed.has("layer")) decorate();
     if (changed.has("timestep") && !t.root.hidden) updateValues();
   });
-  return () => {
-    unsubscribe();
-    t.destroy();
-  };
+  return life.dispose;
 }

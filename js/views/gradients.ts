@@ -6,6 +6,7 @@
  *
  * Absent when no layer has gradient norms; hidden for layers without them.
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { axisLeft } from "d3-axis";
 import { scaleLog } from "d3-scale";
 import { select } from "d3-selection";
@@ -178,12 +179,11 @@ export function createGradients(container: HTMLElement, store: Store, payload: D
   t.overlay.append(empty);
   decorate();
   t.invalidate();
-  const unsubscribe = store.subscribe((_st, changed) => {
+  const life = createLifecycle(store);
+  life.onDispose(() => t.destroy());
+  life.subscribe((_st, changed) => {
     if (changed.has("layer")) decorate();
     if (changed.has("timestep") && !t.root.hidden) updateValues();
   });
-  return () => {
-    unsubscribe();
-    t.destroy();
-  };
+  return life.dispose;
 }

@@ -14,6 +14,7 @@
  * Absent when the payload has none of tokens / input / saliency. Padded steps are shaded grey;
  * NaN/Inf input values are gaps with a magenta mark.
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
@@ -259,15 +260,14 @@ export function createInputTrack(container: HTMLElement, store: Store, payload: 
   placeCursorLabel();
   updateReadout();
   tr.invalidate();
-  const unsubscribe = store.subscribe((_s, changed) => {
+  const life = createLifecycle(store);
+  life.onDispose(() => tr.destroy());
+  life.subscribe((_s, changed) => {
     if (changed.has("window")) placeCursorLabel();
     if (changed.has("timestep") || changed.has("sample")) {
       placeCursorLabel();
       updateReadout();
     }
   });
-  return () => {
-    unsubscribe();
-    tr.destroy();
-  };
+  return life.dispose;
 }

@@ -10,6 +10,7 @@
  * At padded steps the state is held: nothing is written. Absent when no layer is an LSTM/GRU
  * with its gates; hidden for other layers (SimpleRNN).
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
@@ -35,6 +36,18 @@ function inputsOf(layer: DecodedLayer): FlowInputs | null {
   return flowInputs(layer.arrays);
 }
 
+/** The side column's keys for an LSTM's or a GRU's flow; returns the (empty) units note. */
+function flowKeys(side: HTMLElement, kind: "LSTM" | "GRU"): HTMLElement {
+  side.replaceChildren();
+  const carried = keyRow(side, CARRIED_COLOR, "carried", "line");
+  const written = keyRow(side, WRITTEN_COLOR, "written", "line");
+  carried.title = kind === "LSTM" ? "f ⊙ c(t−1) = c(t) − i ⊙ g" : "z ⊙ h(t−1) = h(t) − (1 − z) ⊙ h̃";
+  written.title = kind === "LSTM" ? "i ⊙ g" : "(1 − z) ⊙ h̃";
+  const parts = kind === "LSTM" ? "|f⊙c₋₁| vs |i⊙g|" : "|z⊙h₋₁| vs |(1−z)⊙h̃|";
+  keyNote(side, `${parts}, mean over units`);
+  return keyNote(side, "");
+}
+
 export function createMemoryFlow(container: HTMLElement, store: Store, payload: DecodedPayload): (() => void) | null {
   const T = payload.nSteps;
   if (!payload.layers.some((l) => inputsOf(l) !== null)) return null;
@@ -58,14 +71,7 @@ export function createMemoryFlow(container: HTMLElement, store: Store, payload: 
     const side = track?.side;
     if (!side || legendKind === kind) return;
     legendKind = kind;
-    side.replaceChildren();
-    const carried = keyRow(side, CARRIED_COLOR, "carried", "line");
-    const written = keyRow(side, WRITTEN_COLOR, "written", "line");
-    carried.title = kind === "LSTM" ? "f ⊙ c(t−1) = c(t) − i ⊙ g" : "z ⊙ h(t−1) = h(t) − (1 − z) ⊙ h̃";
-    written.title = kind === "LSTM" ? "i ⊙ g" : "(1 − z) ⊙ h̃";
-    const parts = kind === "LSTM" ? "|f⊙c₋₁| vs |i⊙g|" : "|z⊙h₋₁| vs |(1−z)⊙h̃|";
-    keyNote(side, `${parts}, mean over units`);
-    unitNote = keyNote(side, "");
+    unitNote = flowKeys(side, kind);
   };
 
   const updateValues = (): void => {
@@ -191,12 +197,11 @@ export function createMemoryFlow(container: HTMLElement, store: Store, payload: 
   t.yAxis.append(axis);
   decorate();
   t.invalidate();
-  const unsubscribe = store.subscribe((_st, changed) => {
+  const life = createLifecycle(store);
+  life.onDispose(() => t.destroy());
+  life.subscribe((_st, changed) => {
     if (changed.has("layer")) decorate();
     if (changed.has("timestep") && !t.root.hidden) updateValues();
   });
-  return () => {
-    unsubscribe();
-    t.destroy();
-  };
+  return life.dispose;
 }
