@@ -129,7 +129,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["js/**/*.test.ts", "js/testing.ts"],
+    files: ["js/**/*.test.ts", "js/testing.ts", "js/canvas-testing.ts"],
     rules: {
       "max-lines": "off",
       "max-lines-per-function": "off",

@@ -73,22 +73,11 @@ from ipywidgets.widgets.widget import _remove_buffers  # noqa: E402
 from synthetic import synthetic_capture  # noqa: E402
 
 from lstmviz_widget import LSTMExplorer  # noqa: E402
+from tests.lab import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 STATIC = ROOT / "lstmviz_widget" / "static"
 PAGE = HERE / "page"
 ARTIFACTS = ROOT / "artifacts" / "bench"
-CHROMIUM = os.environ.get("LSTMVIZ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--enable-precise-memory-info",
-]
 VIEWPORT = {"width": 1200, "height": 900}
 
 GOALS = {

@@ -1,5 +1,6 @@
 /**
- * Decoding of the binary `_data` payload (written by lstmviz_widget/widget/_serialization.py).
+ * Decoding of the binary `_data` payload (arrays written by lstmviz_widget/widget/codec.py,
+ * the structure by lstmviz_widget/widget/payload.py).
  *
  * Every array arrives as `{dtype, shape, data}` where `data` holds little-endian C-order bytes,
  * normally as a DataView (anywidget's form for Python bytes/memoryview), sometimes as an

@@ -2,7 +2,7 @@
  * The widget's model, as the browser sees it.
  *
  * Mirrors the synced traits of `LSTMExplorer` in lstmviz_widget/widget/explorer.py and the
- * `_data` payload written by lstmviz_widget/widget/_serialization.py
+ * `_data` payload written by lstmviz_widget/widget/payload.py
  * (contract: docs/widget-contract.md). Change both sides in the same commit.
  */
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._files import npz_path, write_npz
+from ._files import json_meta, not_an_npz, npz_path, write_npz
 
 FORMAT_VERSION = 1
 
@@ -150,7 +150,7 @@ class LayerCapture:
         }
 
     @classmethod
-    def _from_parts(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]):
+    def _from_parts(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> LayerCapture:
         return cls(
             name=meta["name"],
             kind=meta["kind"],
@@ -329,7 +329,13 @@ class Capture:
         return f"Capture(model={self.model_name!r}, B={self.n_samples}, T={self.n_steps}, {parts})"
 
     # -- persistence ----------------------------------------------------------
-    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        progress: bool | None = None,
+    ) -> Path:
         """Write the capture to one ``.npz`` file, whole or not at all.
 
         Parameters
@@ -338,6 +344,9 @@ class Capture:
             Destination; ``.npz`` is appended when missing.
         overwrite : bool
             Replace an existing file. Without it an existing file raises ``FileExistsError``.
+        progress : bool, optional
+            A progress bar when saving takes over a second (default: on, unless turned off
+            with ``lstmviz_widget.set_progress(False)`` or ``LSTMVIZ_PROGRESS=0``).
         """
         path = npz_path(path, overwrite=overwrite)
         meta = {
@@ -365,42 +374,63 @@ class Capture:
                     arrays[f"predictions/{key}"] = value
         if self.saliency is not None:
             arrays["saliency"] = self.saliency
-        return write_npz(path, arrays)
+        return write_npz(path, arrays, progress=progress)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Capture:
-        """Read a capture written by :meth:`save`. Needs numpy only."""
+        """Read a capture written by :meth:`save`. Needs numpy only.
+
+        A file that is not a capture raises ``ValueError`` saying what it holds instead.
+        """
+        found = not_an_npz(path)
+        if found is not None:
+            raise ValueError(f"{path} is not an lstmviz capture: it is {found}. {_SAVED_BY}")
         with np.load(path, allow_pickle=False) as npz:
-            meta = json.loads(str(npz["meta"]))
-            if meta.get("format") != FORMAT_VERSION:
+            meta = json_meta(
+                npz, ("format", "layers"), f"{path} is not an lstmviz capture", _SAVED_BY
+            )
+            if meta["format"] != FORMAT_VERSION:
                 raise ValueError(
-                    f"{path} holds capture format {meta.get('format')!r}; this version of "
+                    f"{path} holds capture format {meta['format']!r}; this version of "
                     f"lstmviz-widget reads format {FORMAT_VERSION}"
                 )
-            layers: dict[str, LayerCapture] = {}
-            for i, lm in enumerate(meta["layers"]):
-                prefix = f"layer{i}/"
-                arrays = {k[len(prefix) :]: npz[k] for k in npz.files if k.startswith(prefix)}
-                layers[lm["name"]] = LayerCapture._from_parts(lm, arrays)
-            attention = {
-                am["name"]: AttentionCapture(scores=npz[f"attention{i}/scores"], **am)
-                for i, am in enumerate(meta.get("attention", []))
+            try:
+                return cls._from_npz(npz, meta)
+            except (KeyError, ValueError, TypeError) as exc:
+                raise ValueError(
+                    f"{path} is an lstmviz capture (format {FORMAT_VERSION}) that cannot be "
+                    f"read, damaged or altered since it was saved: {exc}"
+                ) from exc
+
+    @classmethod
+    def _from_npz(cls, npz: Any, meta: dict[str, Any]) -> Capture:
+        layers: dict[str, LayerCapture] = {}
+        for i, lm in enumerate(meta["layers"]):
+            prefix = f"layer{i}/"
+            arrays = {k[len(prefix) :]: npz[k] for k in npz.files if k.startswith(prefix)}
+            layers[lm["name"]] = LayerCapture._from_parts(lm, arrays)
+        attention = {
+            am["name"]: AttentionCapture(scores=npz[f"attention{i}/scores"], **am)
+            for i, am in enumerate(meta.get("attention", []))
+        }
+        predictions = None
+        if meta.get("predictions") is not None:
+            found = {
+                k: npz[f"predictions/{k}"]
+                for k in Predictions._ARRAYS
+                if f"predictions/{k}" in npz.files
             }
-            predictions = None
-            if meta.get("predictions") is not None:
-                found = {
-                    k: npz[f"predictions/{k}"]
-                    for k in Predictions._ARRAYS
-                    if f"predictions/{k}" in npz.files
-                }
-                predictions = Predictions(**meta["predictions"], **found)
-            return cls(
-                layers=layers,
-                lengths=npz["lengths"],
-                tokens=meta["tokens"],
-                model_name=meta["model_name"],
-                attention=attention,
-                predictions=predictions,
-                saliency=npz["saliency"] if "saliency" in npz.files else None,
-                loss=meta.get("loss"),
-            )
+            predictions = Predictions(**meta["predictions"], **found)
+        return cls(
+            layers=layers,
+            lengths=npz["lengths"],
+            tokens=meta["tokens"],
+            model_name=meta["model_name"],
+            attention=attention,
+            predictions=predictions,
+            saliency=npz["saliency"] if "saliency" in npz.files else None,
+            loss=meta.get("loss"),
+        )
+
+
+_SAVED_BY = "Capture.load reads the .npz files that Capture.save writes."

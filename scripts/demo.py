@@ -171,9 +171,10 @@ def open_offline(ld, browser, html: Path, shot: Path) -> tuple[list[str], int]:
 
 
 def headless() -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import labdriver as ld
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from playwright.sync_api import sync_playwright
+
+    from tests import lab as ld
 
     OUT.mkdir(parents=True, exist_ok=True)
     for name in (*EXPORTS, "quickstart-page.png", "quickstart-html.png"):

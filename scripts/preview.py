@@ -290,10 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     if not (ROOT / "lstmviz_widget" / "static" / "widget.js").exists():
         sys.exit("no lstmviz_widget/static/widget.js: run `npm run build` (or pass --build)")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import labdriver as ld
     from playwright.sync_api import sync_playwright
 
     from lstmviz_widget import LSTMExplorer
+    from tests import lab as ld
 
     pages = OUT / "page"
     pages.mkdir(parents=True, exist_ok=True)

@@ -29,9 +29,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.lstmviz-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
-  log "pip install -e .[tensorflow-cpu,dev]"
+  log "pip install -e .[tensorflow-cpu,plot,wandb,dev]"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[tensorflow-cpu,dev]"
+  .venv/bin/python -m pip install -q -e ".[tensorflow-cpu,plot,wandb,dev]"
   touch "$stamp"
 fi
 log "ready"

@@ -33,6 +33,7 @@ from lstmviz_widget.analysis import (
     running_retention,
     state_collapse,
     step_distance,
+    unit_order,
 )
 
 from .conftest import ROOT
@@ -399,7 +400,8 @@ def test_lstm_memory_flow_sums_to_captured_c_with_masks():
     np.testing.assert_allclose(flow.total, lc.c, atol=1e-6)
     g = lc.gates
     prev = np.concatenate([np.zeros_like(lc.c[:, :1]), lc.c[:, :-1]], axis=1)
-    np.testing.assert_allclose(flow.carried[mask], (g["forget"] * prev)[mask], rtol=1e-6)
+    # carried is c − i·g; for a consistent capture that is f ⊙ c_{t−1} (to float32 rounding)
+    np.testing.assert_allclose(flow.carried[mask], (g["forget"] * prev)[mask], atol=2e-6)
     np.testing.assert_allclose(flow.written[mask], (g["input"] * g["cell"])[mask], rtol=1e-6)
     np.testing.assert_array_equal(flow.carried[~mask], prev[~mask])
     assert (flow.written[~mask] == 0).all()
@@ -407,14 +409,35 @@ def test_lstm_memory_flow_sums_to_captured_c_with_masks():
     assert ((share >= 0) & (share <= 1)).all()
 
 
-def test_lstm_memory_flow_with_initial_state():
+def test_lstm_memory_flow_needs_no_initial_state():
+    # a decoder started from an encoder's state: carried at step 0 is f_0 ⊙ c0, found without
+    # being told c0 (carried = c − i·g)
     c0 = np.random.default_rng(9).normal(size=(3, 5))
     lc = make_lstm(c0=c0)
     g = lc.gates
-    flow = lstm_memory_flow(lc.c, g["forget"], g["input"], g["cell"], initial_state=c0)
+    flow = lstm_memory_flow(lc.c, g["input"], g["cell"])
     np.testing.assert_allclose(flow.total, lc.c, atol=1e-6)
-    wrong = lstm_memory_flow(lc.c, g["forget"], g["input"], g["cell"])
-    assert np.abs(wrong.total - lc.c).max() > 1e-3
+    prev = np.concatenate([c0[:, None].astype(np.float32), lc.c[:, :-1]], axis=1)
+    np.testing.assert_allclose(flow.carried, g["forget"] * prev, atol=2e-6)
+    assert np.abs(g["forget"][:, 0] * c0).max() > 0.1  # a zero initial state would be wrong
+    with pytest.raises(ValueError, match="do not match"):
+        lstm_memory_flow(lc.c, g["input"][:, :3], g["cell"][:, :3])
+
+
+def test_memory_flow_step_means_are_the_tracks_lines():
+    mask = _mask(3, 9, np.random.default_rng(15))
+    lc = make_lstm(mask=mask)
+    lc.gates["input"][0, 2, 1] = np.nan  # one unit left out of step 2's means
+    carried, written = memory_flow(lc).step_means()
+    i, g = lc.gates["input"].astype(np.float64), lc.gates["cell"].astype(np.float64)
+    for b in range(3):
+        for t in range(9):
+            w = np.where(mask[b, t], i[b, t] * g[b, t], 0.0)
+            c = lc.c[b, t] - w
+            ok = np.isfinite(w) & np.isfinite(c)
+            assert ok.sum() == (4 if (b, t) == (0, 2) else 5)
+            assert carried[b, t] == pytest.approx(np.abs(c[ok]).mean(), rel=1e-6)
+            assert written[b, t] == pytest.approx(np.abs(w[ok]).mean(), rel=1e-6)
 
 
 def test_gru_memory_flow_sums_to_h_with_masks():
@@ -512,30 +535,78 @@ def test_order_by_activation_at_step():
     assert order_by_activation(h, -2, sample=0).order.tolist() == [2, 0, 1]
 
 
-def test_order_by_range_brush():
+def test_order_by_range_is_the_brush_score_mean_inside_minus_outside():
     rng = np.random.default_rng(14)
     h = rng.uniform(-0.1, 0.1, size=(2, 10, 4))
-    h[:, 3:6, 2] = 0.9  # unit 2 fires inside the brush
-    h[:, 7:, 0] = -0.95  # unit 0 fires after it
+    h[:, 3:6, 2] = 0.9  # unit 2 switches on inside the brush
+    h[:, 3:6, 1] = -0.9  # unit 1 switches off there
+    h[:, 7:, 0] = -0.95  # unit 0 is low after it: high inside by comparison
     res = order_by_range(h, 3, 6)
     assert res.order[0] == 2
-    np.testing.assert_allclose(res.score, np.abs(h[:, 3:6]).mean(axis=(0, 1)))
-    assert order_by_range(h, 7, 10).order[0] == 0
-    var = order_by_range(h, 0, 10, score="variance", sample=1)
-    np.testing.assert_allclose(var.score, h[1].var(axis=0))
+    assert res.order[-1] == 1
+    want = h[:, 3:6].mean(axis=(0, 1)) - np.concatenate([h[:, :3], h[:, 6:]], 1).mean(axis=(0, 1))
+    np.testing.assert_allclose(res.score, want, rtol=1e-12)
+    assert order_by_range(h, 7, 10).order[-1] == 0  # off in [7, 10): last
+    one = order_by_range(h, 0, 4, sample=1)
+    np.testing.assert_allclose(one.score, h[1, :4].mean(0) - h[1, 4:].mean(0), rtol=1e-12)
     mask = np.ones((2, 10), bool)
     mask[0, 4] = False
-    h[0, 4, 1] = 50.0  # an outlier on a masked step inside the brush
-    for kind in ("mean_abs", "mean", "variance"):
-        got = order_by_range(h, 3, 6, mask=mask, score=kind)
-        vals = np.array([h[b, s] for b in range(2) for s in range(3, 6) if mask[b, s]])
-        ref = {"mean_abs": np.abs(vals).mean(0), "mean": vals.mean(0), "variance": vals.var(0)}
-        np.testing.assert_allclose(got.score, ref[kind], rtol=1e-12)
-    mask[:, 3:6] = False
-    with pytest.raises(ValueError, match="no valid step"):
-        order_by_range(h, 3, 6, mask=mask)
+    h[0, 4, 3] = 50.0  # an outlier on a masked step inside the brush
+    h[1, 8, 3] = np.nan  # a non-finite value outside: left out
+    got = order_by_range(h, 3, 6, mask=mask)
+    for u in range(4):
+        cells = [(b, s) for b in range(2) for s in range(10) if mask[b, s]]
+        inside = [h[b, s, u] for b, s in cells if 3 <= s < 6 and np.isfinite(h[b, s, u])]
+        outside = [h[b, s, u] for b, s in cells if not 3 <= s < 6 and np.isfinite(h[b, s, u])]
+        assert got.score[u] == pytest.approx(np.mean(inside) - np.mean(outside), rel=1e-12)
+    mask[:, 3:6] = False  # nothing valid inside: the inside's mean is 0
+    empty = order_by_range(h, 3, 6, mask=mask)
+    np.testing.assert_allclose(empty.score[:3], -h[:, [0, 1, 2, 6, 7, 8, 9]][..., :3].mean((0, 1)))
     with pytest.raises(ValueError, match="t0"):
         order_by_range(h, 5, 5)
+
+
+def test_unit_order_is_the_explorers_row_order():
+    lc = make_lstm(2, 9, 5, mask=mask_from_lengths([9, 6], 9))
+    h = lc.h.astype(np.float64)
+    nat = unit_order(lc, "natural")
+    assert nat.order.tolist() == [0, 1, 2, 3, 4]
+    assert nat.score is None
+    # variance: one sample's valid steps, of the quantity shown
+    var = unit_order(lc, "variance", sample=1, state="gate:forget")
+    np.testing.assert_allclose(var.score, lc.gates["forget"][1, :6].astype(np.float64).var(0))
+    assert (
+        unit_order(lc, "variance", sample=1).order.tolist()
+        == np.argsort(-h[1, :6].var(0), kind="stable").tolist()
+    )
+    # activation: |value| at the cursor, clipped into the steps
+    act = unit_order(lc, "activation", sample=0, timestep=99)
+    np.testing.assert_array_equal(act.score, np.abs(h[0, 8]))
+    # brush: clipped to the sample's valid steps; without a brush, the natural order
+    clipped = unit_order(lc, "brush", sample=1, brush=(4, 9))
+    np.testing.assert_allclose(clipped.score, h[1, 4:6].mean(0) - h[1, :4].mean(0), rtol=1e-12)
+    assert unit_order(lc, "brush", sample=1).order.tolist() == [0, 1, 2, 3, 4]
+    with pytest.raises(ValueError, match="mode must be one of"):
+        unit_order(lc, "loudness")
+    with pytest.raises(ValueError, match="state must be one of"):
+        unit_order(lc, "variance", state="gate:nope")
+    with pytest.raises(IndexError, match="sample 2 out of range"):
+        unit_order(lc, "variance", sample=2)
+
+
+def test_orders_leave_non_finite_values_out():
+    h = np.random.default_rng(16).normal(size=(2, 6, 3))
+    h[0, 2, 1] = np.inf
+    h[:, :, 2] = np.nan  # no finite value at all: no score, last
+    var = order_by_variance(h, sample=0)
+    assert var.score[1] == pytest.approx(np.delete(h[0, :, 1], 2).var(), rel=1e-12)
+    assert np.isnan(var.score[2])
+    assert var.order[-1] == 2
+    pooled = order_by_variance(h)
+    assert pooled.score[1] == pytest.approx(np.delete(h[:, :, 1].ravel(), 2).var(), rel=1e-12)
+    act = order_by_activation(h, 2, sample=0, absolute=True)
+    assert np.isnan(act.score[1])  # ±inf counts as no score, as in the explorer
+    assert act.order.tolist() == [0, 1, 2]
 
 
 def _naive_linkage(dist, reduce):

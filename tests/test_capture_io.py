@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import re
 import subprocess
 import sys
 import textwrap
@@ -103,3 +105,63 @@ def test_wrong_format_version_is_refused(cap, tmp_path):
     np.savez(tmp_path / "future.npz", **arrays)
     with pytest.raises(ValueError, match="format 999"):
         Capture.load(tmp_path / "future.npz")
+
+
+def _pickled_objects(path):
+    np.savez(path, labels=np.array([{"a": 1}, None], dtype=object), x=np.zeros(3))
+
+
+def _random_npz(path):
+    np.savez(path, weights=np.random.default_rng(0).normal(size=(3, 4)))
+
+
+def _pickled_meta(path):
+    np.savez(path, meta=np.array([{"format": 1}], dtype=object))
+
+
+def _other_json_meta(path):
+    np.savez(path, meta=np.array('{"model": "resnet"}'))
+
+
+@pytest.mark.parametrize(
+    ("write", "found"),
+    [
+        (_pickled_objects, r"'labels' \(pickled Python objects, shape \(2,\)\), 'x' \(float64"),
+        (_random_npz, r"\.npz archive of 'weights' \(float64, shape \(3, 4\)\), without a 'meta'"),
+        (_pickled_meta, r"'meta' entry holds pickled Python objects"),
+        (_other_json_meta, r"'meta' entry is JSON without the keys \['format', 'layers'\]"),
+        (lambda p: p.write_text("step,value\n0,1.5\n"), r"it is text starting 'step,value'"),
+        (
+            lambda p: np.save(p.with_suffix(".npy"), np.ones(2)) or p.with_suffix(".npy").rename(p),
+            r"one \.npy array, not an \.npz archive",
+        ),
+        (lambda p: p.write_bytes(pickle.dumps({"h": [1, 2]})), r"a Python pickle"),
+        (lambda p: p.write_bytes(b""), r"an empty file"),
+    ],
+    ids=[
+        "pickled-arrays",
+        "random-npz",
+        "pickled-meta",
+        "other-json",
+        "text",
+        "npy",
+        "pickle",
+        "empty",
+    ],
+)
+def test_load_of_a_file_that_is_not_a_capture_says_so_and_what_it_found(tmp_path, write, found):
+    path = tmp_path / "f.npz"
+    write(path)
+    with pytest.raises(ValueError, match="is not an lstmviz capture") as info:
+        Capture.load(path)
+    assert re.search(found, str(info.value)), str(info.value)
+    assert "Capture.save" in str(info.value)
+
+
+def test_load_of_a_damaged_capture_names_what_is_missing(cap, tmp_path):
+    path = cap.save(tmp_path / "c.npz")
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files if k != "layer1/h"}
+    np.savez(tmp_path / "damaged.npz", **arrays)
+    with pytest.raises(ValueError, match=r"lstmviz capture \(format 1\) that cannot be read.*h"):
+        Capture.load(tmp_path / "damaged.npz")

@@ -4,6 +4,9 @@ robustness (NaN loss, KeyboardInterrupt, its own failures), the dashboard, save/
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 
 import keras
 import numpy as np
@@ -359,3 +362,23 @@ def test_a_norm_recovering_from_a_vanished_value_is_not_exploding():
     assert not any("exploding" in a for a in rules.alerts)
     rules.check_probe("step 3", {"grad_norm/l/kernel": 60.0}, {"l": False})  # ×128 and ≥ 1
     assert any("jumped" in a for a in rules.alerts)
+
+
+def test_top_level_lstm_monitor_is_imported_lazily():
+    code = textwrap.dedent(
+        """
+        import sys
+        import lstmviz_widget
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("keras", "tensorflow"))
+        assert not heavy, heavy
+        assert "LSTMMonitor" in dir(lstmviz_widget)
+        from lstmviz_widget import LSTMMonitor
+        from lstmviz_widget.training.monitor import LSTMMonitor as direct
+        assert LSTMMonitor is direct
+        assert "keras" in sys.modules
+        print("LAZY OK")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "LAZY OK" in done.stdout

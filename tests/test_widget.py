@@ -140,14 +140,19 @@ def test_layers_with_their_own_time_axis_are_padded_in_the_payload():
     assert dec_layer["pca"]["projection"]["shape"][:2] == [1, 7]
 
 
-def test_explorer_scrubs_across_training_snapshots():
+@pytest.fixture(scope="module")
+def snapshots():
     keras.utils.set_random_seed(5)
     model = keras.Sequential([keras.Input((None, 2)), keras.layers.LSTM(3, name="lstm")])
     seq = np.random.default_rng(5).normal(size=(2, 6, 2)).astype(np.float32)
-    snapshots = []
+    out = []
     for epoch in range(3):  # stand-ins for three epochs of training
         model.set_weights([w * (1 + 0.5 * epoch) for w in model.get_weights()])
-        snapshots.append((epoch, capture(model, seq)))
+        out.append((epoch, capture(model, seq)))
+    return out
+
+
+def test_explorer_scrubs_across_training_snapshots(snapshots):
     w = LSTMExplorer.from_snapshots(snapshots, timestep=4)
     assert w.epoch == 2  # the last snapshot first
     assert w._data["epochs"] == [0, 1, 2]
@@ -162,6 +167,33 @@ def test_explorer_scrubs_across_training_snapshots():
     with pytest.raises(ValueError, match="no snapshots"):
         LSTMExplorer.from_snapshots([])
     assert LSTMExplorer(snapshots[0][1])._data["epochs"] is None
+
+
+def test_from_snapshots_builds_its_payload_once(snapshots, monkeypatch):
+    from lstmviz_widget.widget import payload
+
+    built = []
+    real = payload.capture_payload
+
+    def counting(cap, epochs=None, **kwargs):
+        built.append((cap, epochs))
+        return real(cap, epochs, **kwargs)
+
+    monkeypatch.setattr(payload, "capture_payload", counting)
+    for epoch, index in ((-1, 2), (0, 0), (1, 1)):
+        built.clear()
+        w = LSTMExplorer.from_snapshots(snapshots, epoch=epoch, transport="float16")
+        assert built == [(snapshots[index][1], [0, 1, 2])], epoch
+        assert w.epoch == index
+        assert w._data["layers"][0]["arrays"]["h"]["dtype"] == "float16"
+    built.clear()
+    w.epoch = 0  # a different epoch: one build, of that snapshot
+    assert built == [(snapshots[0][1], [0, 1, 2])]
+    w.epoch = 0  # unchanged: none
+    assert len(built) == 1
+    built.clear()
+    LSTMExplorer(snapshots[0][1])
+    assert built == [(snapshots[0][1], None)]
 
 
 def _arr(enc, dtype=None):
@@ -282,7 +314,7 @@ def test_float16_transport_scales_weight_gradients_into_range(grad_cap):
     got = _arr(enc).astype(np.float64) * enc["scale"]  # what js/codecs.ts does
     np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * np.abs(want).max())
     # tiny values that float16 alone would flush to zero survive the scale
-    from lstmviz_widget.widget._serialization import encode_array
+    from lstmviz_widget.widget.codec import encode_array
 
     e = encode_array(np.array([1e-9, -3e-10]), "float16", scaled=True)
     np.testing.assert_allclose(_arr(e).astype(np.float64) * e["scale"], [1e-9, -3e-10], rtol=1e-3)

@@ -70,6 +70,7 @@ export interface FlowStats {
 /**
  * Mean over units of |carried| and |written| at each step of sample `b`. At padded steps
  * (t ≥ `length`) the layer holds its state: nothing is written, the whole state is carried.
+ * Python: lstmviz_widget.analysis.memory_flow(layer).step_means() (js/ordering-shared.test.ts).
  */
 export function flowStats(f: FlowInputs, T: number, U: number, b: number, length = T): FlowStats {
   const carried = new Float32Array(T);

@@ -15,6 +15,10 @@
  * Non-finite values are left out of every statistic; a unit without a score (no finite value)
  * goes last. Ties keep the natural order (the sort is stable).
  *
+ * The same definitions in Python: lstmviz_widget.analysis.unit_order (and order_by_variance,
+ * order_by_activation, order_by_range); tests/fixtures/ordering.json holds numbers that both
+ * sides are tested against (js/ordering-shared.test.ts, tests/test_ordering_shared.py).
+ *
  * Memoised per (layer, quantity, sample, mode, brush or timestep): a cursor move in the
  * "natural"/"variance"/"brush" modes returns the same Int32Array, so views can compare
  * orders by identity. Brush scores cost O(min(brush, rest) × U) after a one-off O(T × U) pass.

@@ -7,9 +7,11 @@ padded steps are left out of every statistic.
 - :mod:`.pca` — PCA trajectories of the hidden state.
 - :mod:`.embed` — optional t-SNE / UMAP (``pip install "lstmviz-widget[embed]"``).
 - :mod:`.health` — gate saturation, dead units, state collapse, findings to show.
-- :mod:`.memory` — retention (running product of the forget / update gate), memory flow.
+- :mod:`.memory` — retention (running product of the forget / update gate), memory flow (the
+  explorer's memory-flow track, same definition).
 - :mod:`.drift` — per-step state jumps and their z-scores.
-- :mod:`.order` — unit orderings: variance, activation at t, time range, clustering.
+- :mod:`.order` — unit orderings: variance, activation at t, brushed range (the explorer's row
+  orders, same numbers: :func:`unit_order`), clustering.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from .order import (
     order_by_clustering,
     order_by_range,
     order_by_variance,
+    unit_order,
 )
 from .pca import PCAResult, pca
 
@@ -73,4 +76,5 @@ __all__ = [
     "running_retention",
     "state_collapse",
     "step_distance",
+    "unit_order",
 ]

@@ -32,23 +32,27 @@ def mask_from_lengths(lengths: Any, n_steps: int) -> np.ndarray:
     ndarray of bool, (B, T)
         Use it as ``mask=`` for post-padded sequences processed without a Keras mask.
     """
-    lengths = np.asarray(lengths)
-    if lengths.ndim != 1:
-        raise ValueError(f"lengths must be one-dimensional (B,), got shape {lengths.shape}")
-    return np.arange(int(n_steps))[None, :] < lengths[:, None]
+    n: np.ndarray = np.asarray(lengths)
+    if n.ndim != 1:
+        raise ValueError(f"lengths must be one-dimensional (B,), got shape {n.shape}")
+    return np.arange(int(n_steps))[None, :] < n[:, None]
 
 
 def resolve(
     source: Any, mask: Any = None, state: str = "h"
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(x, mask) from a LayerCapture (its ``state`` array and own mask) or a (B, T, U) array.
+    """(x, mask) from a LayerCapture (its ``state`` array — "h", "c" or "gate:<name>", the
+    explorer's quantities — and own mask) or a (B, T, U) array.
 
     An explicit ``mask`` overrides the capture's own.
     """
     if isinstance(source, LayerCapture):
-        if state not in ("h", "c"):
-            raise ValueError(f"state must be 'h' or 'c', got {state!r}")
-        x = source.h if state == "h" else source.c
+        gates = [f"gate:{g}" for g in source.gates]
+        if state not in ("h", "c", *gates):
+            raise ValueError(f"state must be one of {['h', 'c', *gates]}, got {state!r}")
+        x: Any = source.h if state == "h" else source.c
+        if state.startswith("gate:"):
+            x = source.gates[state[len("gate:") :]]
         if x is None:
             raise ValueError(f"{source.kind} layer {source.name!r} has no cell state c")
         if mask is None:
@@ -65,10 +69,10 @@ def check_mask(mask: Any, shape: tuple[int, ...]) -> np.ndarray | None:
     """Validate a (B, T) mask; None stays None (every step valid)."""
     if mask is None:
         return None
-    mask = np.asarray(mask)
-    if mask.shape != tuple(shape):
-        raise ValueError(f"mask must have shape {tuple(shape)} (B, T), got {mask.shape}")
-    return mask.astype(bool, copy=False)
+    m: np.ndarray = np.asarray(mask)
+    if m.shape != tuple(shape):
+        raise ValueError(f"mask must have shape {tuple(shape)} (B, T), got {m.shape}")
+    return m.astype(bool, copy=False)
 
 
 def full_mask(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray:
@@ -106,7 +110,9 @@ def pooled_mean(x: np.ndarray, mask: np.ndarray | None) -> tuple[int, np.ndarray
     return n, total / max(n, 1)
 
 
-def pooled_variance(x: np.ndarray, mask: np.ndarray | None, ddof: int = 0):
+def pooled_variance(
+    x: np.ndarray, mask: np.ndarray | None, ddof: int = 0
+) -> tuple[int, np.ndarray, np.ndarray]:
     """(n, mean, var) per unit over all samples and valid steps, two passes, float64."""
     n, mean = pooled_mean(x, mask)
     ss = np.zeros(x.shape[-1])
@@ -143,7 +149,7 @@ def per_sample_moments(
     mean = np.full((b, u), np.nan)
     var = np.full((b, u), np.nan)
     for sl in sample_chunks(x):
-        part = x[sl].astype(work_dtype(x), copy=False)
+        part: np.ndarray = x[sl].astype(work_dtype(x), copy=False)
         w = True if mask is None else mask[sl][..., None]
         n = count[sl][:, None]
         with np.errstate(invalid="ignore", divide="ignore"):

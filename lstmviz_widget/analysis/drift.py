@@ -91,7 +91,9 @@ def step_distance(
     b, t, u = x.shape
     dist = np.full((b, t), np.nan)
     for sl in sample_chunks(x):
-        part = x[sl].astype(np.float64 if x.dtype == np.float64 else np.float32, copy=False)
+        part: np.ndarray = x[sl].astype(
+            np.float64 if x.dtype == np.float64 else np.float32, copy=False
+        )
         diff = part[:, 1:] - part[:, :-1]
         dist[sl, 1:] = np.sqrt(np.einsum("btu,btu->bt", diff, diff, dtype=np.float64))
     if initial_state is not None and t:

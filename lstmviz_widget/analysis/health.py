@@ -170,8 +170,8 @@ def gate_saturation(
         n = int(g.shape[0] * g.shape[1]) if m is None else int(m.sum())
         kind = "tanh" if name in tanh_gates else "sigmoid"
         lo_thr = -high if kind == "tanh" else low
-        lo_count = np.sum(g < lo_thr, axis=(0, 1), where=where, dtype=np.int64)
-        hi_count = np.sum(g > high, axis=(0, 1), where=where, dtype=np.int64)
+        lo_count = np.asarray(np.sum(g < lo_thr, axis=(0, 1), where=where, dtype=np.int64))
+        hi_count = np.asarray(np.sum(g > high, axis=(0, 1), where=where, dtype=np.int64))
         denom = max(n, 1)
         lo_frac, hi_frac = lo_count / denom, hi_count / denom
         out[name] = GateSaturation(name, kind, lo_frac, hi_frac, lo_frac + hi_frac, n)

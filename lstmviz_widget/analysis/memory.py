@@ -1,13 +1,18 @@
 """Memory: how long each unit keeps what it stored, and what each step carries or writes.
 
-LSTM: ``c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t``. The *keep* gate is the forget gate f, the *carried*
-part is ``f_t ⊙ c_{t−1}`` and the *written* part ``i_t ⊙ g_t``.
+LSTM: ``c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t``. The *keep* gate is the forget gate f, the *written*
+part is ``i_t ⊙ g_t`` and the *carried* part ``c_t − i_t ⊙ g_t`` (= ``f_t ⊙ c_{t−1}``).
 
 GRU (Keras): ``h_t = z_t ⊙ h_{t−1} + (1 − z_t) ⊙ h̃_t``. The keep gate is the update gate z,
-carried is ``z_t ⊙ h_{t−1}`` and written ``(1 − z_t) ⊙ h̃_t``.
+written is ``(1 − z_t) ⊙ h̃_t`` and carried ``h_t − written`` (= ``z_t ⊙ h_{t−1}``).
 
-At a masked step the layer carries its state over unchanged: the keep factor is 1, carried is
-the previous state and written is 0.
+Carried is the state minus what was written, so the split needs no initial state and
+``carried + written`` is the state itself. At a masked step the layer carries its state over
+unchanged: the keep factor is 1, nothing is written and the whole state is carried.
+
+The memory-flow track of the explorer draws this split (``js/series.ts`` ``flowStats``, the
+same definition): :meth:`MemoryFlow.step_means` gives its two lines, the flow's
+``carried`` / ``written`` its per-unit lines (as absolute values).
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ class MemoryFlow:
     Attributes
     ----------
     carried : ndarray, float32, (B, T, U)
-        LSTM ``f_t ⊙ c_{t−1}``; GRU ``z_t ⊙ h_{t−1}``; the previous state at masked steps.
+        The state minus ``written``: LSTM ``f_t ⊙ c_{t−1}``; GRU ``z_t ⊙ h_{t−1}``; the state
+        itself at masked steps. float64 for float64 input.
     written : ndarray, float32, (B, T, U)
         LSTM ``i_t ⊙ g_t``; GRU ``(1 − z_t) ⊙ h̃_t``; 0 at masked steps.
     state : str
@@ -45,7 +51,28 @@ class MemoryFlow:
     @property
     def total(self) -> np.ndarray:
         """``carried + written``: the state itself."""
-        return self.carried + self.written
+        total: np.ndarray = self.carried + self.written
+        return total
+
+    def step_means(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean |carried| and mean |written| over the units at every step: the two lines of
+        the explorer's memory-flow track.
+
+        A unit whose carried or written part is not finite at a step is left out of that
+        step's means (the track marks such steps); NaN where no unit is left.
+
+        Returns
+        -------
+        (ndarray, ndarray), float64, (B, T) each
+        """
+        a = np.abs(self.carried.astype(np.float64))
+        w = np.abs(self.written.astype(np.float64))
+        ok = np.isfinite(a) & np.isfinite(w)
+        n = ok.sum(axis=-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            carried = np.where(n > 0, np.sum(a, axis=-1, where=ok) / n, np.nan)
+            written = np.where(n > 0, np.sum(w, axis=-1, where=ok) / n, np.nan)
+        return carried, written
 
     def written_share(self) -> np.ndarray:
         """Share of the state that was written this step: |written| / (|carried| + |written|).
@@ -59,7 +86,8 @@ class MemoryFlow:
         """
         a, w = np.abs(self.carried), np.abs(self.written)
         denom = a + w
-        return np.divide(w, denom, out=np.zeros_like(w), where=denom > 0)
+        share: np.ndarray = np.divide(w, denom, out=np.zeros_like(w), where=denom > 0)
+        return share
 
 
 def _keep_gate(source: Any, mask: Any) -> tuple[np.ndarray, np.ndarray | None]:
@@ -143,58 +171,35 @@ def retention(source: Any, start: int, *, mask: Any = None) -> np.ndarray:
     s = start + n_steps if start < 0 else start
     if not 0 <= s < n_steps:
         raise IndexError(f"start {start} out of range for {n_steps} steps")
-    out = np.empty(keep.shape, _dtype(keep))
+    out: np.ndarray = np.empty(keep.shape, _dtype(keep))
     out[:, :s] = np.nan
     out[:, s] = 1
     _fill_factors(out[:, s + 1 :], keep[:, s + 1 :], None if mask is None else mask[:, s + 1 :])
     return out
 
 
-def lstm_memory_flow(
-    c: Any,
-    forget: Any,
-    input_gate: Any,
-    cell: Any,
-    *,
-    mask: Any = None,
-    initial_state: Any = None,
-) -> MemoryFlow:
-    """Split LSTM cell states into carried ``f_t ⊙ c_{t−1}`` and written ``i_t ⊙ g_t``.
+def lstm_memory_flow(c: Any, input_gate: Any, cell: Any, *, mask: Any = None) -> MemoryFlow:
+    """Split LSTM cell states into written ``i_t ⊙ g_t`` and carried ``c_t − i_t ⊙ g_t``.
 
     Parameters
     ----------
     c : ndarray, (B, T, U)
         Cell state after each step (carried over at masked steps).
-    forget, input_gate, cell : ndarray, (B, T, U)
-        The forget gate f, input gate i and candidate g.
+    input_gate, cell : ndarray, (B, T, U)
+        The input gate i and candidate g.
     mask : ndarray of bool, (B, T), optional
-        Valid steps.
-    initial_state : ndarray, (B, U) or (U,), optional
-        c before step 0; zeros (Keras's default) when None.
+        Valid steps; nothing is written at the others.
 
     Returns
     -------
     MemoryFlow
-        ``carried + written == c`` up to rounding when the capture is consistent.
+        ``carried`` equals ``f_t ⊙ c_{t−1}`` up to rounding when the capture is consistent.
     """
-    c = np.asarray(c)
-    carried = _previous(c, initial_state)
-    where = _where(mask, c.shape)
-    np.multiply(forget, carried, out=carried, where=where)  # masked: c_{t−1} as is
-    written = np.zeros_like(c)
-    np.multiply(input_gate, cell, out=written, where=where)
-    return MemoryFlow(carried, written, "c")
+    return _split(np.asarray(c), (input_gate, cell), mask, "LSTM")
 
 
-def gru_memory_flow(
-    h: Any,
-    update: Any,
-    candidate: Any,
-    *,
-    mask: Any = None,
-    initial_state: Any = None,
-) -> MemoryFlow:
-    """Split GRU hidden states into carried ``z_t ⊙ h_{t−1}`` and written ``(1 − z_t) ⊙ h̃_t``.
+def gru_memory_flow(h: Any, update: Any, candidate: Any, *, mask: Any = None) -> MemoryFlow:
+    """Split GRU hidden states into written ``(1 − z_t) ⊙ h̃_t`` and carried ``h_t − written``.
 
     Parameters
     ----------
@@ -203,25 +208,52 @@ def gru_memory_flow(
     update, candidate : ndarray, (B, T, U)
         The update gate z and candidate h̃.
     mask : ndarray of bool, (B, T), optional
-        Valid steps.
-    initial_state : ndarray, (B, U) or (U,), optional
-        h before step 0; zeros when None.
+        Valid steps; nothing is written at the others.
 
     Returns
     -------
     MemoryFlow
+        ``carried`` equals ``z_t ⊙ h_{t−1}`` up to rounding when the capture is consistent.
     """
-    h = np.asarray(h)
-    carried = _previous(h, initial_state)
-    where = _where(mask, h.shape)
-    np.multiply(update, carried, out=carried, where=where)  # masked: h_{t−1} as is
-    written = np.zeros_like(h)
-    np.subtract(1, update, out=written, where=where)
-    np.multiply(written, candidate, out=written, where=where)
-    return MemoryFlow(carried, written, "h")
+    return _split(np.asarray(h), (update, candidate), mask, "GRU")
 
 
-def memory_flow(lc: LayerCapture, *, mask: Any = None, initial_state: Any = None) -> MemoryFlow:
+def _split(state: np.ndarray, gates: tuple[Any, Any], mask: Any, kind: str) -> MemoryFlow:
+    """written (0 at masked steps) and carried = state − written, computed in float64 as the
+    explorer computes them, a chunk of samples at a time, stored in the state's precision."""
+    if state.ndim != 3:
+        raise ValueError(f"expected a (B, T, U) state, got shape {state.shape}")
+    a, g = (np.asarray(x) for x in gates)
+    if a.shape != state.shape or g.shape != state.shape:
+        raise ValueError(
+            f"gates of shapes {a.shape}, {g.shape} do not match the state's {state.shape}"
+        )
+    m = check_mask(mask, state.shape[:2])
+    dtype = _dtype(state)
+    carried: np.ndarray = np.empty(state.shape, dtype)
+    written: np.ndarray = np.empty(state.shape, dtype)
+    # over (B·T, U) rows in blocks of ~1 MB of float64: the temporaries stay in cache
+    u = state.shape[-1]
+    rows = [x.reshape(-1, u) for x in (state, a, g, carried, written)]
+    valid = None if m is None else m.reshape(-1)
+    block = max(1, (1 << 17) // max(u, 1))
+    for r0 in range(0, rows[0].shape[0], block):
+        sl = slice(r0, r0 + block)
+        s_, a_, g_, c_out, w_out = (x[sl] for x in rows)
+        if kind == "LSTM":
+            w = np.multiply(a_, g_, dtype=np.float64)  # i ⊙ g
+        else:
+            w = np.subtract(1, a_, dtype=np.float64)
+            w *= g_  # (1 − z) ⊙ h̃
+        if valid is not None:
+            w[~valid[sl]] = 0
+        w_out[...] = w
+        np.subtract(s_, w, out=w)
+        c_out[...] = w
+    return MemoryFlow(carried, written, "c" if kind == "LSTM" else "h")
+
+
+def memory_flow(lc: LayerCapture, *, mask: Any = None) -> MemoryFlow:
     """Carried / written split of a captured LSTM's c or GRU's h.
 
     Parameters
@@ -230,8 +262,6 @@ def memory_flow(lc: LayerCapture, *, mask: Any = None, initial_state: Any = None
         An LSTM or GRU layer.
     mask : ndarray of bool, (B, T), optional
         Valid steps; defaults to the capture's mask.
-    initial_state : ndarray, (B, U) or (U,), optional
-        State before step 0; zeros when None.
 
     Returns
     -------
@@ -243,29 +273,8 @@ def memory_flow(lc: LayerCapture, *, mask: Any = None, initial_state: Any = None
         if lc.c is None:
             raise ValueError(f"LSTM layer {lc.name!r} has no captured cell state")
         g = lc.gates
-        return lstm_memory_flow(
-            lc.c, g["forget"], g["input"], g["cell"], mask=mask, initial_state=initial_state
-        )
+        return lstm_memory_flow(lc.c, g["input"], g["cell"], mask=mask)
     if lc.kind == "GRU":
         g = lc.gates
-        return gru_memory_flow(
-            lc.h, g["update"], g["candidate"], mask=mask, initial_state=initial_state
-        )
+        return gru_memory_flow(lc.h, g["update"], g["candidate"], mask=mask)
     raise ValueError(f"memory flow needs an LSTM or GRU; {lc.name!r} is {lc.kind}")
-
-
-def _previous(state: np.ndarray, initial_state: Any) -> np.ndarray:
-    if state.ndim != 3:
-        raise ValueError(f"expected a (B, T, U) state, got shape {state.shape}")
-    b, _, u = state.shape
-    init = np.zeros((b, u), state.dtype) if initial_state is None else initial_state
-    init = np.broadcast_to(np.asarray(init, dtype=state.dtype), (b, u))
-    prev = np.empty_like(state)
-    prev[:, 0] = init
-    prev[:, 1:] = state[:, :-1]
-    return prev
-
-
-def _where(mask: Any, shape: tuple[int, ...]) -> Any:
-    m = check_mask(mask, shape[:2])
-    return True if m is None else m[..., None]

@@ -1,8 +1,16 @@
-"""Unit orderings for the heatmap rows: by variance, by activation, by a brushed time range,
-and by clustering (units that move together end up next to each other).
+"""Unit orderings: by variance, by activation at a step, by a brushed time range, and by
+clustering (units that move together end up next to each other).
+
+The first three are the explorer's row orders (*rows:* in the toolbar, the store's
+``sortMode``), with the same definitions and the same numbers as ``js/ordering.ts``:
+``unit_order(layer, mode, ...)`` gives the order the heatmap shows, and
+``tests/fixtures/ordering.json`` holds the orders and scores that both this module and the
+JavaScript are tested against.
 
 Every ordering returns a :class:`UnitOrder`; ``order`` lists unit indices top row first.
-Ties keep the units' own order (stable sort); NaN scores (no valid step) sort last.
+Masked and padded steps count nowhere and non-finite values are left out of every score; a
+unit without a score (NaN: no finite value) goes last. Ties keep the units' own order (the
+sort is stable).
 """
 
 from __future__ import annotations
@@ -12,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from ._common import full_mask, pooled_scatter, pooled_variance, resolve
+from ._common import full_mask, pooled_scatter, resolve, sample_chunks
 
-_RANGE_SCORES = ("mean_abs", "mean", "variance")
+#: The explorer's row orders (the store's ``sortMode``), as :func:`unit_order` takes them.
+SORT_MODES = ("natural", "variance", "activation", "brush")
 _LINKAGES = ("average", "complete", "single")
 
 
@@ -27,7 +36,8 @@ class UnitOrder:
     order : ndarray of int, (U,)
         Unit indices in display order.
     score : ndarray of float64, (U,), or None
-        The score sorted on, indexed by unit (not by position); None for clustering.
+        The score sorted on, indexed by unit (not by position); None for clustering and the
+        natural order.
     method : str
         What the ordering is by.
     labels : ndarray of int, (U,), or None
@@ -49,28 +59,80 @@ def _sorted(score: np.ndarray, descending: bool) -> np.ndarray:
     return np.argsort(key, kind="stable")  # NaN last either way
 
 
+def _samples(x: np.ndarray, sample: int | None) -> np.ndarray:
+    """x, or x restricted to one sample (the sample axis kept); IndexError naming the range."""
+    if sample is None:
+        return x
+    n = x.shape[0]
+    if not -n <= sample < n:
+        raise IndexError(f"sample {sample} out of range for {n} samples")
+    i = sample % n
+    return x[i : i + 1]
+
+
+def _sums(x: np.ndarray, valid: np.ndarray, mean: np.ndarray | None = None) -> np.ndarray:
+    """Per unit over the steps where ``valid`` (B, T) and the value is finite: (count, sum)
+    or, given ``mean``, (count, Σ (x − mean)²); float64, chunked over samples."""
+    out = np.zeros((2, x.shape[-1]))
+    for sl in sample_chunks(x):
+        v = valid[sl]
+        rows = x[sl].reshape(-1, x.shape[-1]) if v.all() else x[sl][v]  # (n, U)
+        if mean is not None:
+            rows = rows - mean  # float64
+            rows *= rows
+        finite = np.isfinite(rows)
+        if finite.all():
+            out[0] += rows.shape[0]
+            out[1] += rows.sum(axis=0, dtype=np.float64)
+        else:
+            out[0] += finite.sum(axis=0)
+            out[1] += np.sum(rows, axis=0, where=finite, dtype=np.float64)
+    return out
+
+
+def _mean(count: np.ndarray, total: np.ndarray, empty: float) -> np.ndarray:
+    safe = np.where(count > 0, count, 1)
+    return np.where(count > 0, total / safe, empty)
+
+
 def order_by_variance(
-    source: Any, *, mask: Any = None, state: str = "h", descending: bool = True
+    source: Any,
+    *,
+    sample: int | None = None,
+    mask: Any = None,
+    state: str = "h",
+    descending: bool = True,
 ) -> UnitOrder:
-    """Units by variance over all samples and valid steps.
+    """Units by the population variance of their values over the valid steps.
+
+    The explorer's *rows: variance* is ``order_by_variance(layer, sample=s, state=q)`` for
+    the sample ``s`` and quantity ``q`` shown.
 
     Parameters
     ----------
     source : LayerCapture or ndarray, (B, T, U)
         A captured layer or its states.
+    sample : int or None
+        One sample's valid steps (the explorer's definition); None pools every sample's.
     mask : ndarray of bool, (B, T), optional
         Valid steps; defaults to the capture's mask.
-    state : {"h", "c"}
-        Which state of a LayerCapture to use.
+    state : {"h", "c", "gate:<name>"}
+        Which quantity of a LayerCapture to use.
     descending : bool
         Most variable unit first.
 
     Returns
     -------
     UnitOrder
+        ``score``: the variance (ddof 0, float64); NaN for a unit with no finite valid value.
     """
     x, m = resolve(source, mask, state)
-    _, _, var = pooled_variance(x, m)
+    valid = _samples(full_mask(m, x.shape[:2]), sample)
+    x = _samples(x, sample)
+    count, total = _sums(x, valid)
+    mean = _mean(count, total, np.nan)
+    _, ss = _sums(x, valid, mean)
+    var = _mean(count, ss, np.nan)
     return UnitOrder(_sorted(var, descending), var, "variance")
 
 
@@ -84,7 +146,10 @@ def order_by_activation(
     absolute: bool = False,
     descending: bool = True,
 ) -> UnitOrder:
-    """Units by their activation at step ``t``.
+    """Units by their value at step ``t``.
+
+    The explorer's *rows: |value| at cursor* is ``order_by_activation(layer, t, sample=s,
+    state=q, absolute=True)``.
 
     Parameters
     ----------
@@ -93,20 +158,21 @@ def order_by_activation(
     t : int
         The step (negative counts from the end).
     sample : int or None
-        Order by this sample's state at t (masked or not: it is the state shown there);
+        Order by this sample's value at t (masked or not: it is the value shown there);
         None averages over the samples whose step t is valid.
     mask : ndarray of bool, (B, T), optional
         Valid steps; defaults to the capture's mask.
-    state : {"h", "c"}
-        Which state of a LayerCapture to use.
+    state : {"h", "c", "gate:<name>"}
+        Which quantity of a LayerCapture to use.
     absolute : bool
-        Order by |activation|.
+        Order by |value|.
     descending : bool
         Largest first.
 
     Returns
     -------
     UnitOrder
+        ``score``: the value (or the mean over samples); NaN where it is not finite.
     """
     x, m = resolve(source, mask, state)
     n_steps = x.shape[1]
@@ -115,13 +181,15 @@ def order_by_activation(
     at = x[:, t].astype(np.float64)
     if absolute:
         at = np.abs(at)
+    at[~np.isfinite(at)] = np.nan
     if sample is not None:
-        score = at[sample]
+        score = _samples(at, sample)[0]
     else:
         valid = full_mask(m, x.shape[:2])[:, t]
         if not valid.any():
             raise ValueError(f"no sample has a valid step {t}")
-        score = at[valid].mean(axis=0)
+        count, total = _sums(at[:, None], valid[:, None])
+        score = _mean(count, total, np.nan)
     return UnitOrder(_sorted(score, descending), score, f"activation at t={t}")
 
 
@@ -133,51 +201,103 @@ def order_by_range(
     sample: int | None = None,
     mask: Any = None,
     state: str = "h",
-    score: str = "mean_abs",
     descending: bool = True,
 ) -> UnitOrder:
-    """Units by their activity within the steps [t0, t1) — a brushed selection.
+    """Units by how much higher they are inside the steps [t0, t1) than outside them.
+
+    The score is the explorer's brush score (LSTMVis-style selection): the mean over the
+    valid steps in [t0, t1) minus the mean over the other valid steps. Units that are high
+    ("on") inside and low ("off") outside come first, those that switch off inside come last.
+    An empty side has mean 0. The explorer's *rows: brushed range* with steps [t0, t1)
+    brushed is ``order_by_range(layer, t0, t1, sample=s, state=q)``.
 
     Parameters
     ----------
     source : LayerCapture or ndarray, (B, T, U)
         A captured layer or its states.
     t0, t1 : int
-        The half-open step range, 0 ≤ t0 < t1 ≤ T.
+        The range, ``0 ≤ t0 < t1 ≤ T``.
     sample : int or None
-        Only this sample; None pools all samples.
+        One sample's steps (the explorer's definition); None pools every sample's.
     mask : ndarray of bool, (B, T), optional
-        Valid steps; defaults to the capture's mask. Only valid steps in the range count.
-    state : {"h", "c"}
-        Which state of a LayerCapture to use.
-    score : {"mean_abs", "mean", "variance"}
-        Mean |h|, mean h, or variance of h over the valid steps in the range.
+        Valid steps; defaults to the capture's mask.
+    state : {"h", "c", "gate:<name>"}
+        Which quantity of a LayerCapture to use.
     descending : bool
-        Most active first.
+        Most "on inside" first.
 
     Returns
     -------
     UnitOrder
+        ``score``: mean inside − mean outside, float64; NaN for a unit with no finite valid
+        value at all.
     """
-    if score not in _RANGE_SCORES:
-        raise ValueError(f"score must be one of {_RANGE_SCORES}, got {score!r}")
     x, m = resolve(source, mask, state)
     n_steps = x.shape[1]
     if not 0 <= t0 < t1 <= n_steps:
         raise ValueError(f"need 0 ≤ t0 < t1 ≤ {n_steps}, got t0={t0}, t1={t1}")
-    rows = slice(None) if sample is None else slice(sample, sample + 1)
-    window = x[rows, t0:t1]
-    valid = full_mask(m, x.shape[:2])[rows, t0:t1]
-    if not valid.any():
-        raise ValueError(f"no valid step in [{t0}, {t1})")
-    where = valid[..., None]
-    if score == "mean_abs":
-        values = np.mean(np.abs(window), axis=(0, 1), where=where, dtype=np.float64)
-    elif score == "mean":
-        values = np.mean(window, axis=(0, 1), where=where, dtype=np.float64)
-    else:
-        values = np.var(window, axis=(0, 1), where=where, dtype=np.float64)
-    return UnitOrder(_sorted(values, descending), values, f"{score} in [{t0}, {t1})")
+    score = _brush_score(_samples(x, sample), _samples(full_mask(m, x.shape[:2]), sample), t0, t1)
+    return UnitOrder(_sorted(score, descending), score, f"brush [{t0}, {t1})")
+
+
+def _brush_score(x: np.ndarray, valid: np.ndarray, t0: int, t1: int) -> np.ndarray:
+    """Mean over the valid steps in [t0, t1) − mean over the other valid steps (finite
+    values; an empty side has mean 0; NaN for a unit without any)."""
+    inside = np.zeros_like(valid)
+    inside[:, t0:t1] = valid[:, t0:t1]
+    n_in, s_in = _sums(x, inside)
+    n_out, s_out = _sums(x, valid & ~inside)
+    score: np.ndarray = _mean(n_in, s_in, 0.0) - _mean(n_out, s_out, 0.0)
+    score[n_in + n_out == 0] = np.nan
+    return score
+
+
+def unit_order(
+    source: Any,
+    mode: str,
+    *,
+    sample: int = 0,
+    timestep: int = 0,
+    brush: tuple[int, int] | None = None,
+    state: str = "h",
+    mask: Any = None,
+) -> UnitOrder:
+    """The row order the explorer shows for a sort mode: ``js/ordering.ts`` ``unitOrder``.
+
+    Parameters
+    ----------
+    source : LayerCapture or ndarray, (B, T, U)
+        The layer shown (or its states).
+    mode : {"natural", "variance", "activation", "brush"}
+        The explorer's *rows:* choice.
+    sample, timestep : int
+        The sample shown and the cursor (``timestep`` matters for "activation" only).
+    brush : (int, int) or None
+        The brushed steps [t0, t1) for "brush"; without one, "brush" is the natural order,
+        as in the explorer. A brush beyond the sample's valid steps is clipped to them.
+    state : {"h", "c", "gate:<name>"}
+        The quantity shown (the explorer's ``quantity`` trait).
+    mask : ndarray of bool, (B, T), optional
+        Valid steps; defaults to the capture's mask.
+    """
+    if mode not in SORT_MODES:
+        raise ValueError(f"mode must be one of {SORT_MODES}, got {mode!r}")
+    x, m = resolve(source, mask, state)
+    n_steps = x.shape[1]
+    if mode == "variance":
+        return order_by_variance(x, sample=sample, mask=m)
+    if mode == "activation":
+        t = min(max(int(timestep), 0), n_steps - 1)
+        return order_by_activation(x, t, sample=sample, absolute=True)
+    if mode == "brush" and brush is not None:
+        valid = _samples(full_mask(m, x.shape[:2]), sample)
+        n = int(np.flatnonzero(valid[0])[-1]) + 1 if valid.any() else 0
+        a = min(max(int(brush[0]), 0), n)  # clipped to the valid steps, as the explorer does
+        b = max(a, min(int(brush[1]), n))
+        score = _brush_score(_samples(x, sample), valid, a, b)
+        return UnitOrder(_sorted(score, True), score, f"brush [{a}, {b})")
+    u = x.shape[-1]
+    return UnitOrder(np.arange(u), None, "natural")
 
 
 def correlation(source: Any, *, mask: Any = None, state: str = "h") -> np.ndarray:
@@ -201,7 +321,7 @@ def correlation(source: Any, *, mask: Any = None, state: str = "h") -> np.ndarra
     _, _, scatter = pooled_scatter(x, m)
     std = np.sqrt(np.clip(np.diag(scatter), 0.0, None))
     denom = np.outer(std, std)
-    corr = np.divide(scatter, denom, out=np.zeros_like(scatter), where=denom > 0)
+    corr: np.ndarray = np.divide(scatter, denom, out=np.zeros_like(scatter), where=denom > 0)
     np.clip(corr, -1.0, 1.0, out=corr)
     np.fill_diagonal(corr, 1.0)
     return corr

@@ -115,15 +115,16 @@ def pca(source: Any, k: int = 3, *, mask: Any = None, state: str = "h") -> PCARe
 def _fix_signs(components: np.ndarray) -> np.ndarray:
     """Flip each row so that its largest-|loading| entry is positive."""
     idx = np.argmax(np.abs(components), axis=1)
-    signs = np.sign(components[np.arange(len(components)), idx])
+    signs: np.ndarray = np.sign(components[np.arange(len(components)), idx])
     signs[signs == 0] = 1.0
-    return components * signs[:, None]
+    flipped: np.ndarray = components * signs[:, None]
+    return flipped
 
 
 def _project(x: np.ndarray, mean: np.ndarray, components: np.ndarray) -> np.ndarray:
     # (x − mean)·Cᵀ = x·Cᵀ − mean·Cᵀ: no centred copy of x.
     c = components.T.astype(np.float32)
     offset = (mean @ components.T).astype(np.float32)
-    out = x.astype(np.float32, copy=False) @ c
+    out: np.ndarray = x.astype(np.float32, copy=False) @ c
     out -= offset
     return out

@@ -11,6 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 
+from .._progress import progress
 from ..data import GATE_NAMES, Capture, LayerCapture
 from .assemble import merge, pad
 from .attention import capture_attention
@@ -213,7 +214,7 @@ def capture(
     parts: dict[str, list[tuple[np.ndarray, dict[str, Any]]]] = {}
     total_loss = 0.0
     saliency = np.zeros((b, t), np.float32) if gradients else None
-    for length in np.unique(batch.lengths):
+    for length in progress(np.unique(batch.lengths), desc="capture (length groups)"):
         idx = np.flatnonzero(batch.lengths == length)
         # only a ragged batch is cut to the group's length; a multi-input model's inputs keep
         # their own lengths (a decoder may be longer than its encoder)

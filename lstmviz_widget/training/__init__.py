@@ -7,6 +7,9 @@
   collapse.
 - :mod:`.dashboard` — the live bqplot dashboard.
 - :mod:`.tensorboard` — per-epoch TensorBoard summaries (TensorFlow imported here).
+- :mod:`.wandb_log` — the same summaries to a Weights & Biases run (``wandb=``).
+- :mod:`.summaries` — what one epoch's summaries hold (numpy), shared by both writers.
+- :mod:`.checkpoints` — model + probe capture + alert text saved on alerts (``checkpoint_dir=``).
 """
 
 from __future__ import annotations

@@ -8,6 +8,17 @@ from dataclasses import dataclass, field
 
 from .stats import parse_key
 
+#: The kind of each rule: what ``LSTMMonitor(checkpoint_on=...)`` names.
+ALERT_KINDS = {
+    "nan": "nan",
+    "nan_grad": "nan",
+    "explode": "exploding",
+    "jump": "exploding",
+    "vanish": "vanishing",
+    "saturated": "saturation",
+    "collapse": "collapse",
+}
+
 
 @dataclass
 class AlertRules:
@@ -31,6 +42,9 @@ class AlertRules:
         A gate whose saturated fraction exceeds this is saturated.
     alerts : list of str
         Alerts raised so far, oldest first.
+    kinds : list of str
+        The kind of each alert (same order): ``"nan"`` (NaN/Inf loss or gradient),
+        ``"exploding"``, ``"vanishing"``, ``"saturation"``, ``"collapse"``.
     """
 
     explode_norm: float = 1e3
@@ -39,6 +53,7 @@ class AlertRules:
     vanish_norm: float = 1e-7
     saturation: float = 0.9
     alerts: list[str] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
     _seen: set[tuple[str, ...]] = field(default_factory=set, repr=False)
     _last: dict[str, float] = field(default_factory=dict, repr=False)
 
@@ -46,6 +61,7 @@ class AlertRules:
         if key not in self._seen:
             self._seen.add(key)
             self.alerts.append(text)
+            self.kinds.append(ALERT_KINDS[key[0]])
 
     def check_logs(self, where: str, logs: Mapping[str, float]) -> None:
         """NaN/Inf in any loss of Keras's ``logs`` (``where`` says which batch or epoch)."""

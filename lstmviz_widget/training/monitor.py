@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,11 @@ import keras
 import numpy as np
 
 from .._files import npz_path, write_npz
+from .._progress import progress as progress_iter
 from ..analysis import state_collapse
 from ..data import Capture
 from .alerts import AlertRules
+from .checkpoints import DEFAULT_KINDS, Checkpointer, check_kinds
 from .history import Recorder
 from .stats import probe_stats
 
@@ -57,6 +59,20 @@ class LSTMMonitor(keras.callbacks.Callback):
         The loss of the gradients (see ``capture``); None for the model's compiled loss.
     rules : AlertRules, optional
         Alert thresholds; defaults to ``AlertRules()``.
+    wandb : True or a wandb run, optional
+        Also log every epoch to Weights & Biases: the TensorBoard writer's gate-weight images,
+        histograms and gradient-norm scalars, plus ``epoch`` and the epoch's logs
+        (:class:`~lstmviz_widget.training.wandb_log.WandbWriter`). ``True`` logs to the run
+        active when ``fit`` starts (``wandb.init`` first; none raises ``RuntimeError`` before
+        the first step). Needs ``pip install "lstmviz-widget[wandb]"``.
+    checkpoint_dir : path-like, optional
+        When an alert of a kind in ``checkpoint_on`` fires, save the model (``.keras``), the
+        probe sequences' capture and the alert text there, together and atomically, named by
+        epoch and batch (:class:`~lstmviz_widget.training.checkpoints.Checkpointer`); at most
+        one set per alert kind per epoch. Saving never changes the training.
+    checkpoint_on : sequence of str
+        Alert kinds that save a checkpoint: ``"nan"`` (NaN/Inf loss or gradient),
+        ``"exploding"``, ``"vanishing"``, ``"saturation"``, ``"collapse"``.
 
     Attributes
     ----------
@@ -66,6 +82,8 @@ class LSTMMonitor(keras.callbacks.Callback):
         The monitor's own failures (the training was not affected).
     rules : AlertRules
         Thresholds and the alerts raised.
+    checkpoints : list of Path
+        The checkpoint sets written, oldest first.
     """
 
     def __init__(
@@ -78,6 +96,9 @@ class LSTMMonitor(keras.callbacks.Callback):
         snapshot_every: int = 1,
         loss: Any = None,
         rules: AlertRules | None = None,
+        wandb: Any = None,
+        checkpoint_dir: str | os.PathLike[str] | None = None,
+        checkpoint_on: Sequence[str] = DEFAULT_KINDS,
     ) -> None:
         super().__init__()
         if every_n_batches is not None and int(every_n_batches) < 1:
@@ -101,6 +122,14 @@ class LSTMMonitor(keras.callbacks.Callback):
             from .tensorboard import TensorBoardWriter
 
             self._tb = TensorBoardWriter(tensorboard_dir)
+        self._wandb: Any = None
+        if wandb is not None and wandb is not False:
+            from .wandb_log import WandbWriter
+
+            self._wandb = WandbWriter(wandb)
+        kinds = check_kinds(checkpoint_on)
+        self._ckpt = None if checkpoint_dir is None else Checkpointer(checkpoint_dir, kinds)
+        self.checkpoints: list[Path] = []
 
     # -- what was recorded ----------------------------------------------------
     @property
@@ -148,6 +177,11 @@ class LSTMMonitor(keras.callbacks.Callback):
             self._dashboard.update(self._rec, self.rules.alerts, self.errors)
 
     # -- Keras hooks --------------------------------------------------------------
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        """Find the W&B run (``wandb=True``): a missing run stops ``fit`` before any step."""
+        if self._wandb is not None:
+            self._wandb.run  # noqa: B018  (raises RuntimeError naming the fix)
+
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         """Note the epoch number."""
         self._epoch = int(epoch)
@@ -167,37 +201,67 @@ class LSTMMonitor(keras.callbacks.Callback):
         self._guard(self._train_end)
 
     # -- the work -------------------------------------------------------------
-    def _guard(self, fn: Callable[..., None], *args: Any) -> None:
+    def _guard(self, fn: Callable[..., Any], *args: Any) -> Any:
         try:
-            fn(*args)
+            return fn(*args)
         except Exception as exc:  # never into fit
             if len(self.errors) < MAX_ERRORS:
                 self.errors.append(
                     f"step {self._step} ({fn.__name__.strip('_')}): {type(exc).__name__}: {exc}"
                 )
+            return None
 
     def _batch_end(self, logs: dict[str, Any]) -> None:
+        n_alerts = len(self.rules.alerts)
         self._rec.append("batch", {"batch_step": self._step, "batch_epoch": self._epoch, **logs})
         self.rules.check_logs(f"epoch {self._epoch}, step {self._step}", logs)
         n = self.every_n_batches
+        probed = None
         if n is not None and self._step % n == 0:
-            self._guard(self._probe, False)
+            probed = self._guard(self._probe, False)
             self._redraw()
+        self._guard(self._checkpoint, n_alerts, None if probed is None else probed[0])
 
     def _epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         row: dict[str, Any] = {"epoch": epoch, "epoch_step": self._step}
         for key, value in logs.items():
             row[key if key.startswith("val_") else f"epoch/{key}"] = value
         self._rec.append("epoch", row)
+        n_alerts = len(self.rules.alerts)
         self.rules.check_logs(f"epoch {epoch}", logs)
+        cap = None
         try:
             cap, stats = self._probe(True)
             if (epoch + 1) % self.snapshot_every == 0:
                 self.snapshots.append((epoch, cap))
             if self._tb is not None:
                 self._tb.write(epoch, cap, stats)
+            if self._wandb is not None:
+                self._wandb.write(epoch, cap, stats, logs)
         finally:
+            self._guard(self._checkpoint, n_alerts, cap)
             self._redraw()
+
+    def _checkpoint(self, n_alerts: int, cap: Capture | None) -> None:
+        """Save a checkpoint set when alerts raised since ``n_alerts`` ask for one."""
+        if self._ckpt is None:
+            return
+        kinds = self.rules.kinds[n_alerts:]
+        wanted = self._ckpt.wanted(kinds, self._epoch)
+        if not wanted:
+            return
+        if cap is None:  # a batch-end alert between probes: capture the probe sequences now
+            from ..probe.capture import capture
+
+            grads = self.probe_y is not None
+            cap = capture(
+                self.model, self.probe_seq, y=self.probe_y, gradients=grads, loss=self.loss
+            )
+        alerts = [
+            a for a, k in zip(self.rules.alerts[n_alerts:], kinds, strict=True) if k in wanted
+        ]
+        path = self._ckpt.save(self.model, cap, alerts, wanted, epoch=self._epoch, step=self._step)
+        self.checkpoints.append(path)
 
     def _train_end(self) -> None:
         if self._tb is not None:
@@ -233,6 +297,32 @@ class LSTMMonitor(keras.callbacks.Callback):
         from ..widget.explorer import LSTMExplorer
 
         return LSTMExplorer.from_snapshots(self.snapshots, **kwargs)
+
+    def save_snapshots(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        progress: bool | None = None,
+    ) -> list[Path]:
+        """Write every snapshot to ``<directory>/epoch<E>.npz`` (``Capture.save``: whole or
+        not at all), with a progress bar when it takes over a second. Read one back with
+        ``Capture.load``; ``LSTMExplorer.from_snapshots`` takes ``[(E, capture), ...]``.
+
+        Returns
+        -------
+        list of Path
+            The files, in snapshot order.
+        """
+        out = []
+        folder = Path(directory)
+        for epoch, cap in progress_iter(
+            self.snapshots, desc="saving snapshots", total=len(self.snapshots), enabled=progress
+        ):
+            out.append(
+                cap.save(folder / f"epoch{epoch:03d}.npz", overwrite=overwrite, progress=False)
+            )
+        return out
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write :attr:`history`, :attr:`alerts` and :attr:`errors` to one ``.npz``.

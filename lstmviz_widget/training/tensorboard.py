@@ -6,10 +6,10 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import tensorflow as tf
 
 from ..data import Capture
+from .summaries import epoch_summaries
 
 
 class TensorBoardWriter:
@@ -55,22 +55,14 @@ class TensorBoardWriter:
         """
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(self.logdir)
+        summ = epoch_summaries(cap, stats)
         with self._writer.as_default(step=int(epoch)):
-            for lc in cap:
-                mask = lc.mask
-                for gate in lc.gate_names or ("cell",):
-                    w = lc.gate_weights(gate)
-                    for name in ("kernel", "recurrent_kernel"):
-                        tf.summary.image(f"{lc.name}/{gate}/{name}", _image(w[name]))
-                    if "bias" in w:
-                        tf.summary.histogram(f"{lc.name}/{gate}/bias", w["bias"])
-                    if gate in lc.gates:
-                        a = lc.gates[gate]
-                        a = a[mask] if mask is not None else a.reshape(-1, a.shape[-1])
-                        tf.summary.histogram(f"{lc.name}/{gate}/activation", a.ravel())
-            for key, value in stats.items():
-                if key.startswith("grad_norm/"):
-                    tf.summary.scalar(key, float(value))
+            for key, img in summ.images.items():
+                tf.summary.image(key, img[None, :, :, None])
+            for key, values in summ.histograms.items():
+                tf.summary.histogram(key, values)
+            for key, value in summ.scalars.items():
+                tf.summary.scalar(key, value)
         self._writer.flush()
 
     def close(self) -> None:
@@ -78,11 +70,3 @@ class TensorBoardWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-
-
-def _image(w: np.ndarray) -> np.ndarray:
-    """A 2-D matrix min–max normalised to [0, 1], as a batch of one grey image."""
-    w = np.nan_to_num(np.asarray(w, dtype=np.float32))
-    lo, hi = (float(w.min()), float(w.max())) if w.size else (0.0, 0.0)
-    scaled = (w - lo) / (hi - lo) if hi > lo else np.zeros_like(w)
-    return scaled[None, :, :, None]

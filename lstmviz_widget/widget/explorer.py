@@ -9,7 +9,8 @@ import anywidget
 import traitlets as t
 
 from ..data import Capture, LayerCapture
-from ._serialization import TRANSPORTS, capture_payload
+from . import payload
+from .codec import TRANSPORTS
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -73,7 +74,10 @@ class LSTMExplorer(anywidget.AnyWidget):
         mask: Any = None,
         tokens: Any = None,
         transport: str = "float32",
+        _snapshots: tuple[list[tuple[int, Capture]], int] | None = None,
     ) -> None:
+        # _snapshots: (snapshots, index shown) from from_snapshots, so that the payload is
+        # built once, for the right epoch, with the epochs list.
         if isinstance(model_or_capture, Capture):
             if seq is not None or mask is not None or tokens is not None:
                 raise TypeError(
@@ -95,10 +99,14 @@ class LSTMExplorer(anywidget.AnyWidget):
         self.capture: Capture = cap
         """Capture: the arrays the views draw (read-only by convention)."""
         self._transport = transport
-        self.snapshots: list[tuple[int, Capture]] = [(0, cap)]
+        snapshots, index = ([(0, cap)], 0) if _snapshots is None else _snapshots
+        self.snapshots: list[tuple[int, Capture]] = snapshots
         """list of (epoch, Capture): what the ``epoch`` trait scrubs across."""
+        self._payload_epoch = index  # the snapshot `_data` was built for
+        epochs = None if _snapshots is None else [int(e) for e, _ in snapshots]
+        data = payload.capture_payload(cap, epochs, transport=transport)
         first = cap.layer_names[0]
-        super().__init__(_data=capture_payload(cap, transport=transport), layer=layer or first)
+        super().__init__(_data=data, layer=layer or first, epoch=index)
         self.sample = sample
         self.timestep = timestep
         self.quantity = quantity
@@ -127,13 +135,7 @@ class LSTMExplorer(anywidget.AnyWidget):
         if any(c.layer_names != names or c.n_steps != caps[0].n_steps for c in caps):
             raise ValueError("snapshots must capture the same layers and sequences")
         index = range(len(caps))[epoch]
-        explorer = cls(caps[index], **kwargs)
-        explorer.snapshots = list(snapshots)
-        explorer.epoch = index
-        explorer._data = capture_payload(
-            caps[index], [int(e) for e, _ in snapshots], transport=explorer._transport
-        )
-        return explorer
+        return cls(caps[index], _snapshots=(list(snapshots), index), **kwargs)
 
     @t.validate("epoch")
     def _check_epoch(self, proposal: t.Bunch) -> int:
@@ -142,10 +144,12 @@ class LSTMExplorer(anywidget.AnyWidget):
 
     @t.observe("epoch")
     def _on_epoch(self, change: dict[str, Any]) -> None:
-        if len(self.snapshots) < 2:
+        index = int(change["new"])
+        if index == self._payload_epoch:
             return
-        self.capture = self.snapshots[change["new"]][1]
-        self._data = capture_payload(
+        self.capture = self.snapshots[index][1]
+        self._payload_epoch = index
+        self._data = payload.capture_payload(
             self.capture, [int(e) for e, _ in self.snapshots], transport=self._transport
         )
 
@@ -238,6 +242,33 @@ class LSTMExplorer(anywidget.AnyWidget):
         return export_figure(
             self, path, view=view, scale=scale, timeout=timeout, overwrite=overwrite
         )
+
+    def figure(
+        self, view: str = "dashboard", *, t0: int | None = None, t1: int | None = None
+    ) -> Any:
+        """What the explorer shows now, drawn with matplotlib (no browser needed).
+
+        Uses the current capture (epoch), ``layer``, ``quantity``, ``sample``, cursor
+        ``timestep`` and ``selected_units``. The zoom window lives only in the browser and is
+        never synced to Python: pass ``t0``/``t1`` to draw a window (default: every step).
+
+        Parameters
+        ----------
+        view : str
+            ``"dashboard"`` (default: the main panels in one figure) or one view:
+            ``"heatmap"``, ``"gates"`` (gate heatmaps), ``"gatelines"``, ``"memory"``,
+            ``"gradients"``, ``"confidence"``, ``"input"``, ``"vector"``, ``"attention"``,
+            ``"trajectory"``, ``"weights"``, ``"scatter"`` (or the names of the
+            :mod:`lstmviz_widget.plot` functions).
+
+        Returns
+        -------
+        (Figure, Axes or dict of Axes)
+            Needs matplotlib (``pip install "lstmviz-widget[plot]"``).
+        """
+        from ..plot import view_figure
+
+        return view_figure(self, view, t0=t0, t1=t1)
 
     def save_html(
         self, path: str | Path, *, overwrite: bool = False, title: str | None = None

@@ -1,5 +1,5 @@
 """Fixtures for browser tests: a real JupyterLab / Notebook 7 on 127.0.0.1 and Debian's
-Chromium driven by Playwright (scripts/labdriver.py does the driving)."""
+Chromium driven by Playwright (tests/lab does the driving)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import labdriver as ld
 import pytest
 from playwright.sync_api import sync_playwright
+
+from tests import lab as ld
 
 from ..conftest import ARTIFACTS
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 
-import labdriver as ld
 import pytest
+
+from tests import lab as ld
 
 from .conftest import SHOTS, server_for
 

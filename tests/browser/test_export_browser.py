@@ -16,7 +16,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import labdriver as ld
+from tests import lab as ld
 
 from .conftest import SHOTS, server_for
 

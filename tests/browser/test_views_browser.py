@@ -8,9 +8,10 @@ light and the dark theme are kept in artifacts/screenshots/views/.
 
 from __future__ import annotations
 
+import re
 import uuid
 
-import labdriver as ld
+from tests import lab as ld
 
 from .conftest import SHOTS, server_for
 
@@ -34,6 +35,26 @@ y = (x[..., 0] > 0).astype(int) + (x[..., 1] > 0.2).astype(int)
 cap = capture(model, x, y=y, gradients=True, loss="sparse_categorical_crossentropy")
 explorer = LSTMExplorer(cap)
 explorer
+"""
+
+#: The brush ranking computed in the kernel from the capture with numpy, independently of
+#: js/ordering.ts: per unit, mean over the brushed steps [a, b) minus mean over the sample's
+#: other valid steps (finite values only; an empty side counts 0), largest first, ties in
+#: unit order.
+BRUSH_RANKING = """\
+def _brush_ranking(a, b):
+    lc, q, s = cap[explorer.layer], explorer.quantity, explorer.sample
+    arr = lc.h if q == "h" else lc.c if q == "c" else lc.gates[q.removeprefix("gate:")]
+    x = np.asarray(arr[s, : int(cap.lengths[s])], dtype=np.float64)
+    inside = np.zeros(x.shape[0], bool)
+    inside[a:b] = True
+    def mean(rows):
+        ok = np.isfinite(rows)
+        n = ok.sum(axis=0)
+        return np.where(n > 0, np.where(ok, rows, 0).sum(axis=0) / np.maximum(n, 1), 0.0)
+    score = mean(x[inside]) - mean(x[~inside])
+    order = np.argsort(-score, kind="stable")
+    return {"top": order[:10].tolist(), "gap": float(score[order[9]] - score[order[10]])}
 """
 
 VIEWS = {
@@ -184,9 +205,19 @@ def test_brush_zoom_play_and_jslink(page, servers, notebook_dir):
     page.mouse.up()
     page.keyboard.up("Alt")
     assert root.locator("select.lstmviz-sort").input_value() == "brush"
+    brushed = root.locator(".lstmviz-brush-readout").text_content() or ""
+    found = re.fullmatch(r"brushed t (\d+)–(\d+)", brushed.strip())
+    assert found, brushed
+    a, b = int(found.group(1)), int(found.group(2)) + 1  # the readout shows the last step
+    assert 0 < a < b < T
     root.locator("button.lstmviz-top10").click()
     selected = ld.poll_kernel(page, "explorer.selected_units", lambda v: len(v) == 10)
-    assert len(set(selected)) == 10
+    # the same ranking computed here from the capture with numpy: mean over the brushed steps
+    # minus mean over the other valid steps, per unit, of the shown layer/quantity/sample
+    ld.run_cell(page, BRUSH_RANKING)
+    ranking = ld.kernel_value(page, f"_brush_ranking({a}, {b})")
+    assert ranking["gap"] > 1e-6, ranking  # the 10th and 11th are told apart
+    assert selected == ranking["top"], (brushed, ranking)
 
     # zoom with the keyboard: the time axis shows fewer steps, 0 resets it
     def last_tick() -> int:

@@ -1,8 +1,9 @@
-"""Capture → the explorer's `_data` trait: arrays as binary buffers with dtype/shape metadata.
+"""The payload builder: Capture → the explorer's `_data` trait.
 
-See docs/widget-contract.md; js/codecs.ts decodes what this writes. Everything the views draw
-is prepared here once per capture (gradient norms, PCA projection, per-gate weights, health
-findings), so scrubbing never waits on the kernel.
+Every array goes through the codec (:mod:`.codec`: binary buffers with dtype and shape);
+js/codecs.ts ``decodePayload`` reads the whole structure back (docs/widget-contract.md).
+Everything the views draw is prepared here once per capture (gradient norms, PCA projection,
+per-gate weights, health findings), so scrubbing never waits on the kernel.
 """
 
 from __future__ import annotations
@@ -14,32 +15,10 @@ import numpy as np
 from ..analysis.health import health_report
 from ..analysis.pca import pca
 from ..data import Capture, LayerCapture
-
-#: Transports for the big per-step arrays (states, gates, attention scores).
-TRANSPORTS = ("float32", "float16")
+from .codec import TRANSPORTS, encode_array
 
 #: Features of the numeric input drawn as line tracks (the first ones).
 MAX_INPUT_FEATURES = 8
-
-
-def encode_array(
-    arr: np.ndarray, dtype: str = "float32", *, scaled: bool = False
-) -> dict[str, Any]:
-    """One array as ``{dtype, shape, data}``; ``data`` is raw little-endian C-order bytes.
-
-    ``scaled=True`` with float16 sends ``arr / s`` and ``"scale": s`` (s = max |finite value|),
-    so values far outside float16's range (gradients of 1e-9) keep 3 significant digits.
-    """
-    out: dict[str, Any] = {}
-    if scaled and dtype == "float16":
-        a64 = np.asarray(arr, np.float64)
-        finite = np.abs(a64[np.isfinite(a64)])
-        s = float(finite.max()) if finite.size else 0.0
-        if s > 0:
-            arr = a64 / s
-            out["scale"] = s
-    a = np.ascontiguousarray(arr, dtype=np.dtype(dtype).newbyteorder("<"))
-    return {"dtype": dtype, "shape": list(a.shape), "data": memoryview(a).cast("B"), **out}
 
 
 def _padded(a: np.ndarray, t: int) -> np.ndarray:
