@@ -16,12 +16,12 @@ import {
   shortLabel,
   sourceLayer,
   validLength,
-} from "./attention-grid";
-import { isDarkColor } from "./card";
+} from "./math/attention-grid";
+import { isDarkColor } from "./parts/card";
 import { decodePayload, type DecodedLayer, type DecodedPayload } from "./codecs";
 import { makeNormalizer } from "./explorer";
 import type { Payload } from "./model";
-import { makeColorScale, NAN_RGB, parseColor } from "./scales";
+import { makeColorScale, NAN_RGB, parseColor } from "./math/scales";
 import { Store } from "./store";
 import { f32Bytes, makePayload, viewAt } from "./testing";
 import {
@@ -32,9 +32,9 @@ import {
   nearestPoint,
   pathPixels,
   type Projection,
-} from "./trajectory";
+} from "./math/trajectory";
 import { ATTENTION_MARGIN, createAttention } from "./views/attention";
-import { createTrajectory } from "./views/pca";
+import { createTrajectory } from "./views/trajectory";
 
 /** A deterministic pseudo-random generator (mulberry32). */
 function rng(seed: number): () => number {
@@ -157,7 +157,10 @@ describe("attention helpers", () => {
     const out = new Uint8ClampedArray(6 * 4);
     rasterizeMatrix(out, m, 2, 3, scale);
     for (let i = 0; i < 5; i++) {
-      expect([out[i * 4], out[i * 4 + 1], out[i * 4 + 2], out[i * 4 + 3]]).toEqual([...parseColor(scale.css(m[i])), 255]);
+      expect([out[i * 4], out[i * 4 + 1], out[i * 4 + 2], out[i * 4 + 3]]).toEqual([
+        ...parseColor(scale.css(m[i])),
+        255,
+      ]);
     }
     expect([out[20], out[21], out[22]]).toEqual([...NAN_RGB]);
     expect(() => rasterizeMatrix(new Uint8ClampedArray(4), m, 2, 3, scale)).toThrow();
@@ -301,7 +304,13 @@ describe("trajectory helpers", () => {
       if (!Number.isFinite(xs[a]) || !Number.isFinite(xs[b])) continue;
       for (let i = a + 1; i < b; i++) expect(Number.isFinite(xs[i])).toBe(true);
     }
-    expect(pixelRuns(xs, ys, kept)).toEqual(pixelRuns(xs, ys, xs.map((_, i) => i)));
+    expect(pixelRuns(xs, ys, kept)).toEqual(
+      pixelRuns(
+        xs,
+        ys,
+        xs.map((_, i) => i),
+      ),
+    );
     expect(Array.from(decimatePath(new Float32Array(0), new Float32Array(0)))).toEqual([]);
     expect(Array.from(decimatePath([NaN, NaN], [0, 0]))).toEqual([]);
     expect(Array.from(decimatePath([3], [4]))).toEqual([0]);
@@ -447,6 +456,8 @@ function makeStore(p: DecodedPayload, timestep = 0): Store {
       window: [0, p.nSteps],
       brush: null,
       sortMode: "natural",
+      playing: false,
+      playSpeed: 5,
     },
     makeNormalizer(p),
   );

@@ -67,9 +67,9 @@ describe("decodeArray", () => {
     const data = viewAt(f32Bytes([1]), 0);
     expect(() => decodeArray({ dtype: "float64", shape: [1], data })).toThrowError(/unsupported dtype "float64"/);
     expect(() => decodeArray({ dtype: "float32", shape: [-1], data })).toThrowError(/invalid shape/);
-    expect(() =>
-      decodeArray({ dtype: "float32", shape: [1], data: [1] as unknown as DataView }),
-    ).toThrowError(/JSON list/);
+    expect(() => decodeArray({ dtype: "float32", shape: [1], data: [1] as unknown as DataView })).toThrowError(
+      /JSON list/,
+    );
   });
 });
 

@@ -8,7 +8,7 @@
  * point; views only ever see Float32Arrays.
  */
 import type { EncodedArray, HealthPayload, LayerPayload, Payload, RawBytes } from "./model";
-import { markDifference } from "./scales";
+import { markDifference } from "./math/scales";
 
 /** A decoded array: values as float32, C order. */
 export interface DecodedArray {
@@ -147,7 +147,7 @@ export function decodeArray(arr: EncodedArray, name = "array"): DecodedArray {
   try {
     n = shapeSize(shape);
   } catch (e) {
-    throw new Error(`${name}: ${(e as Error).message}`);
+    throw new Error(`${name}: ${(e as Error).message}`, { cause: e });
   }
   const bytes = asBytes(arr.data);
   if (bytes.byteLength !== n * itemsize) {
@@ -193,13 +193,7 @@ function bytesToFloat32(bytes: Uint8Array, dtype: string, n: number): Float32Arr
   return out;
 }
 
-function decodeLayer(
-  p: LayerPayload,
-  i: number,
-  nSamples: number,
-  nSteps: number,
-  lengths: number[],
-): DecodedLayer {
+function decodeLayer(p: LayerPayload, i: number, nSamples: number, nSteps: number, lengths: number[]): DecodedLayer {
   if (!p || typeof p !== "object") throw new Error(`layers[${i}] is not an object`);
   const name = String(p.name ?? `layer ${i}`);
   if (!p.arrays || typeof p.arrays !== "object") throw new Error(`layer ${name}: no arrays`);
@@ -407,4 +401,15 @@ export function findLayer(payload: DecodedPayload, name: string): DecodedLayer {
 export function quantitiesOf(layer: DecodedLayer): string[] {
   const keys = [...layer.arrays.keys()];
   return ["h", ...keys.filter((k) => k !== "h")];
+}
+
+/** Value of a (B, T, U) array at (sample, t, u). */
+export function valueAt(data: Float32Array, nSteps: number, units: number, b: number, t: number, u: number): number {
+  return data[(b * nSteps + t) * units + u];
+}
+
+/** The U values of a (B, T, U) array at (sample, t), as a view (no copy). */
+export function vectorAt(data: Float32Array, nSteps: number, units: number, b: number, t: number): Float32Array {
+  const start = (b * nSteps + t) * units;
+  return data.subarray(start, start + units);
 }

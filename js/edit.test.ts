@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { decodePayload } from "./codecs";
 import { mountExplorer, type ExplorerModel } from "./explorer";
 import type { CounterfactualPayload } from "./model";
-import { colorScaleFor } from "./scales";
+import { colorScaleFor } from "./math/scales";
 import { FakeModel, makePayload } from "./testing";
 import { f32Bytes } from "./testing";
 import { parseToken, parseValue } from "./views/edit";

@@ -3,10 +3,11 @@
  * creates the views (each talks only to the store). Returns one cleanup for all of it.
  */
 import { decodePayload, findLayer, type DecodedPayload } from "./codecs";
-import { html } from "./dom";
+import { html } from "./render/dom";
 import { attachKeyboard } from "./keyboard";
-import { clamp, clampWindow, windowFollowing } from "./layout";
+import { clamp, clampWindow, windowFollowing } from "./math/layout";
 import type { ModelTraits } from "./model";
+import { attachPlayer, defaultSpeed } from "./player";
 import { connectModel, SORT_MODES, stateFromModel, Store, type SyncModel, type ViewState } from "./store";
 import { createAttention } from "./views/attention";
 import { createConfidence } from "./views/confidence";
@@ -21,7 +22,7 @@ import { createHeatmap } from "./views/heatmap";
 import { createInputTrack } from "./views/input";
 import { matchesView } from "./views/matches";
 import { createMemoryFlow } from "./views/memory";
-import { createTrajectory } from "./views/pca";
+import { createTrajectory } from "./views/trajectory";
 import { createScatter } from "./views/scatter";
 import { createSlider } from "./views/slider";
 import { createVector } from "./views/vector";
@@ -68,6 +69,8 @@ export function makeNormalizer(p: DecodedPayload): (s: ViewState) => ViewState {
       window: clampWindow(s.window, p.nSteps),
       brush,
       sortMode: SORT_MODES.includes(s.sortMode) ? s.sortMode : "natural",
+      playing: s.playing === true,
+      playSpeed: Number.isFinite(s.playSpeed) && s.playSpeed > 0 ? s.playSpeed : defaultSpeed(p.nSteps),
     };
   };
 }
@@ -111,7 +114,15 @@ export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (e
     cleanups.push(() => root.remove());
 
     const store = new Store(
-      { ...stateFromModel(model), hoverUnit: null, window: [0, payload.nSteps], brush: null, sortMode: "natural" },
+      {
+        ...stateFromModel(model),
+        hoverUnit: null,
+        window: [0, payload.nSteps],
+        brush: null,
+        sortMode: "natural",
+        playing: false,
+        playSpeed: defaultSpeed(payload.nSteps),
+      },
       makeNormalizer(payload),
     );
     cleanups.push(() => store.clear());
@@ -151,6 +162,7 @@ export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (e
       createGates,
     ]);
     mount(cards, [createVector, createAttention, createTrajectory, createWeights, createScatter, createHealth]);
+    cleanups.push(attachPlayer(store, payload.nSteps));
     cleanups.push(attachKeyboard(root, store, payload.nSteps));
   } catch (err) {
     cleanup();

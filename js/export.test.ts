@@ -1,26 +1,12 @@
 // @vitest-environment jsdom
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 
-import { SVG_NS } from "./dom";
-import {
-  answerExportRequest,
-  checkScale,
-  colorAlpha,
-  exportFigure,
-  findRegion,
-  fitText,
-  groupLines,
-  HIDDEN_REPLY_DELAY_MS,
-  MAX_PNG_SIDE,
-  parseExportRequest,
-  pixelSize,
-  RESULT_TYPE,
-  safeFileName,
-  sceneToSvg,
-  styleDeclarations,
-  viewNames,
-  type Scene,
-} from "./export";
+import { SVG_NS } from "./render/dom";
+import { answerExportRequest, HIDDEN_REPLY_DELAY_MS, parseExportRequest, RESULT_TYPE } from "./export/protocol";
+import { checkScale, MAX_PNG_SIDE, pixelSize } from "./export/png";
+import { colorAlpha, findRegion, fitText, groupLines, styleDeclarations, viewNames, type Scene } from "./export/scene";
+import { exportFigure, safeFileName } from "./export/figure";
+import { sceneToSvg } from "./export/svg";
 import { Store } from "./store";
 import { makePayload } from "./testing";
 import { decodePayload } from "./codecs";
@@ -286,6 +272,8 @@ describe("download buttons", () => {
         window: [0, payload.nSteps],
         brush: null,
         sortMode: "natural",
+        playing: false,
+        playSpeed: 5,
       },
       (s) => s,
     );

@@ -2,15 +2,15 @@
  * Keyboard on the explorer's root (tabindex=0):
  * - ←/→ move the cursor by 1 (Shift: by 10), Home/End go to 0 / T−1;
  * - + (or =) / − zoom the time axis in / out about the cursor, 0 shows every step again;
- * - Space plays / pauses (it clicks the toolbar's play button, which owns playback);
+ * - Space plays / pauses (the store's `playing`, js/player.ts);
  * - Escape clears the brushed time range.
  * Selects and text inputs keep their own keys; on the slider we take over so Shift works
  * there too; a focused button keeps Space and Enter (the browser clicks it).
  */
-import { clearBrushPatch } from "./heatmap-panel";
-import { keyToTimestep } from "./layout";
+import { clearBrushPatch } from "./selection";
+import { keyToTimestep } from "./math/layout";
 import type { Store } from "./store";
-import { ZOOM_STEP, zoomAboutCursor } from "./zoom";
+import { ZOOM_STEP, zoomAboutCursor } from "./math/zoom";
 
 /** What a key does to the view besides moving the cursor, or null when it is not ours. */
 export type KeyAction = "zoom-in" | "zoom-out" | "zoom-reset" | "play" | "clear-brush";
@@ -67,7 +67,7 @@ export function attachKeyboard(root: HTMLElement, store: Store, nSteps: number):
         store.set({ window: [0, nSteps] });
         break;
       case "play":
-        root.querySelector<HTMLButtonElement>("button.lstmviz-play")?.click();
+        store.set({ playing: !s.playing });
         break;
       case "clear-brush":
         store.set(clearBrushPatch(s));

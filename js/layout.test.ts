@@ -1,13 +1,22 @@
 import { describe, expect, it } from "vitest";
 
-import { aggregationNote, brushBetween, clearBrushPatch } from "./heatmap-panel";
+import { aggregationNote } from "./parts/heatmap/panel";
+import { brushBetween, clearBrushPatch } from "./selection";
 import { keyAction } from "./keyboard";
-import { heatmapPlotHeight, indexToPx, integerTicks, keyToTimestep, pxToIndex, pxToStep, stepToPx } from "./layout";
-import { windowImageSize } from "./raster";
+import {
+  heatmapPlotHeight,
+  indexToPx,
+  integerTicks,
+  keyToTimestep,
+  pxToIndex,
+  pxToStep,
+  stepToPx,
+} from "./math/layout";
+import { windowImageSize } from "./math/raster";
 import type { ViewState } from "./store";
-import { defaultSpeed, playPosition, SPEEDS } from "./views/controls";
+import { defaultSpeed, playPosition, SPEEDS } from "./player";
 import { gateCaption, gatePanelHeight } from "./views/gates";
-import { isZoomed, windowTicks, zoomAboutCursor } from "./zoom";
+import { isZoomed, windowTicks, zoomAboutCursor } from "./math/zoom";
 
 describe("pixel ↔ timestep mapping", () => {
   it("puts the cursor at the centre of its column", () => {
@@ -99,16 +108,22 @@ describe("zoom window", () => {
   });
 
   it("puts nice integer ticks inside the window", () => {
-    expect(windowTicks([0, 100_000], 1000, 70)).toEqual([0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000]);
+    expect(windowTicks([0, 100_000], 1000, 70)).toEqual([
+      0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000,
+    ]);
     expect(windowTicks([517, 563], 900, 70)).toEqual([520, 525, 530, 535, 540, 545, 550, 555, 560]);
     expect(windowTicks([8, 13], 900, 70)).toEqual([8, 9, 10, 11, 12]);
     expect(windowTicks([3, 3], 900)).toEqual([]);
-    for (const v of windowTicks([12_345, 67_891], 640)) expect(Number.isInteger(v) && v >= 12_345 && v < 67_891).toBe(true);
+    for (const v of windowTicks([12_345, 67_891], 640))
+      expect(Number.isInteger(v) && v >= 12_345 && v < 67_891).toBe(true);
   });
 
   it("says when columns are aggregated, in steps per CSS pixel", () => {
     expect(aggregationNote(windowImageSize([0, 500], 8, 1000, 300), 1)).toEqual([]);
-    expect(aggregationNote(windowImageSize([0, 100_000], 8, 2000, 300), 2)).toEqual(["min/max per px:", "100 steps/px"]);
+    expect(aggregationNote(windowImageSize([0, 100_000], 8, 2000, 300), 2)).toEqual([
+      "min/max per px:",
+      "100 steps/px",
+    ]);
     expect(aggregationNote(windowImageSize([0, 2500], 8, 1000, 300), 1)).toEqual(["min/max per px:", "2.5 steps/px"]);
   });
 });

@@ -57,6 +57,8 @@ function setup(store: Record<string, unknown> | null) {
       window: [0, T],
       brush: null,
       sortMode: "natural",
+      playing: false,
+      playSpeed: 5,
     },
     makeNormalizer(payload),
   );

@@ -11,8 +11,8 @@ import { describe, expect, it } from "vitest";
 
 import raw from "../tests/fixtures/ordering.json?raw";
 import type { DecodedArray, DecodedLayer, DecodedPayload } from "./codecs";
-import { brushScores, unitActivation, unitOrder, unitVariance } from "./ordering";
-import { flowInputs, flowStats } from "./series";
+import { brushScores, unitActivation, unitOrder, unitVariance } from "./math/ordering";
+import { flowInputs, flowStats } from "./math/flow";
 import type { SortMode } from "./store";
 
 type Value = number | string; // "NaN", "Infinity", "-Infinity" stand for themselves
@@ -45,7 +45,13 @@ const layers = fixture.layers.map((spec) => {
   for (const [q, flat] of Object.entries(spec.arrays)) {
     arrays.set(q, { data: Float32Array.from(numbers(flat)), shape: [B, T, spec.units] });
   }
-  return { name: spec.name, kind: spec.kind, units: spec.units, lengths: spec.lengths, arrays } as unknown as DecodedLayer;
+  return {
+    name: spec.name,
+    kind: spec.kind,
+    units: spec.units,
+    lengths: spec.lengths,
+    arrays,
+  } as unknown as DecodedLayer;
 });
 const payload = { nSteps: T, nSamples: B, layers } as unknown as DecodedPayload;
 const layerOf = (name: string): DecodedLayer => layers.find((l) => l.name === name) as DecodedLayer;
@@ -55,7 +61,10 @@ function expectClose(got: ArrayLike<number>, want: number[], rtol: number): void
   expect(got.length).toBe(want.length);
   for (let i = 0; i < want.length; i++) {
     if (Number.isNaN(want[i])) expect(got[i], `index ${i}`).toBeNaN();
-    else expect(Math.abs(got[i] - want[i]), `index ${i}: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(rtol * Math.abs(want[i]) + 1e-15);
+    else
+      expect(Math.abs(got[i] - want[i]), `index ${i}: ${got[i]} vs ${want[i]}`).toBeLessThanOrEqual(
+        rtol * Math.abs(want[i]) + 1e-15,
+      );
   }
 }
 
@@ -75,7 +84,10 @@ describe("the shared ordering fixture", () => {
         brush: c.brush,
         timestep: c.timestep,
       });
-      expect(Array.from(order), `${c.layer} ${c.quantity} sample ${c.sample} ${c.mode} ${c.brush ?? c.timestep}`).toEqual(c.order);
+      expect(
+        Array.from(order),
+        `${c.layer} ${c.quantity} sample ${c.sample} ${c.mode} ${c.brush ?? c.timestep}`,
+      ).toEqual(c.order);
     }
   });
 

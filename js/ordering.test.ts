@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 
 import { decodePayload, type DecodedPayload } from "./codecs";
-import { brushScores, orderByScore, rowsOf, unitActivation, unitOrder, unitVariance, type OrderState } from "./ordering";
+import {
+  brushScores,
+  orderByScore,
+  rowsOf,
+  unitActivation,
+  unitOrder,
+  unitVariance,
+  type OrderState,
+} from "./math/ordering";
 import { makePayload } from "./testing";
 
 /** The values of one unit of data[b] over [t0, t1), finite only. */
@@ -37,7 +45,8 @@ function selectionOrder(score: number[]): number[] {
 function payloadWith(T: number, U: number, f: (b: number, t: number, u: number) => number): DecodedPayload {
   const raw = makePayload({ B: 2, T, units: U });
   const a = new Float32Array(2 * T * U);
-  for (let b = 0; b < 2; b++) for (let t = 0; t < T; t++) for (let u = 0; u < U; u++) a[(b * T + t) * U + u] = f(b, t, u);
+  for (let b = 0; b < 2; b++)
+    for (let t = 0; t < T; t++) for (let u = 0; u < U; u++) a[(b * T + t) * U + u] = f(b, t, u);
   raw.layers[0].arrays.h = { dtype: "float32", shape: [2, T, U], data: new DataView(a.buffer) };
   for (const k of Object.keys(raw.layers[0].arrays)) {
     if (k !== "h") delete raw.layers[0].arrays[k];
@@ -97,7 +106,9 @@ describe("unit orders", () => {
         if (Number.isNaN(want[u])) expect(got[u]).toBeNaN();
         else expect(got[u]).toBeCloseTo(want[u], 7);
       }
-      expect(Array.from(unitOrder(payload, state({ sortMode: "activation", timestep: t })))).toEqual(selectionOrder(want));
+      expect(Array.from(unitOrder(payload, state({ sortMode: "activation", timestep: t })))).toEqual(
+        selectionOrder(want),
+      );
     }
     // unit 4 is NaN at t = 7: last
     expect(unitOrder(payload, state({ sortMode: "activation", timestep: 7 }))[U - 1]).toBe(4);
@@ -132,7 +143,9 @@ describe("unit orders", () => {
   });
 
   it("falls back to the natural order in brush mode without a brush", () => {
-    expect(Array.from(unitOrder(payload, state({ sortMode: "brush", brush: null })))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(Array.from(unitOrder(payload, state({ sortMode: "brush", brush: null })))).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8,
+    ]);
   });
 
   it("is memoised per (layer, quantity, sample, mode, brush / timestep)", () => {

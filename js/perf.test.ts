@@ -5,24 +5,17 @@
 // once; cursor marks move by transform; text is written only when it changes.
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { markMover, setText } from "./dom";
-import { envelope, SeriesLod, StepFlags } from "./lod";
-import { Pyramid } from "./pyramid";
-import { createFrame } from "./raf";
-import {
-  colourRows,
-  composeColumns,
-  foldRows,
-  imageColumnBounds,
-  pairColours,
-  rasterizeWindow,
-  windowImageSize,
-  type WindowSource,
-} from "./raster";
-import { makeColorScale } from "./scales";
-import { columns, fillEnvelopeColumns, flagColumns, isDense, type Ctx, type XGeom } from "./series";
-import { stepToPx } from "./layout";
-import { onThemeChange, recheckTheme, themeVar } from "./theme";
+import { markMover, setText } from "./render/dom";
+import { envelope, SeriesLod, StepFlags } from "./math/lod";
+import { Pyramid } from "./math/pyramid";
+import { createFrame } from "./render/raf";
+import { colourRows, composeColumns, foldRows, pairColours } from "./math/rowfold";
+import { imageColumnBounds, rasterizeWindow, windowImageSize, type WindowSource } from "./math/raster";
+import { makeColorScale } from "./math/scales";
+import { columns, flagColumns, type XGeom } from "./math/columns";
+import { fillEnvelopeColumns, isDense, type Ctx } from "./render/series";
+import { stepToPx } from "./math/layout";
+import { onThemeChange, recheckTheme, themeVar } from "./render/theme";
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -327,6 +320,8 @@ describe("vector view with many units", () => {
           window: [0, 6],
           brush: null,
           sortMode: "natural",
+          playing: false,
+          playSpeed: 5,
         },
         makeNormalizer(p),
       );

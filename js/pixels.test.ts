@@ -12,15 +12,16 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { countColour, installCanvas, pixel, pixels } from "./canvas-testing";
 import { decodePayload, type DecodedPayload } from "./codecs";
 import type { Payload } from "./model";
-import { HEATMAP_MARGIN } from "./heatmap-panel";
-import { heatmapPlotHeight } from "./layout";
-import { parseColor } from "./scales";
+import { HEATMAP_MARGIN } from "./parts/heatmap/panel";
+import { heatmapPlotHeight } from "./math/layout";
+import { parseColor } from "./math/scales";
 import { makeNormalizer } from "./explorer";
 import { Store } from "./store";
 import { f32Bytes, makePayload } from "./testing";
-import { TRACK_MARGIN } from "./track";
+import { TRACK_MARGIN } from "./parts/track";
 import { ATTENTION_MARGIN, createAttention } from "./views/attention";
-import { createGateLines, GATE_COLORS } from "./views/gatelines";
+import { GATE_COLORS } from "./math/gates";
+import { createGateLines } from "./views/gatelines";
 import { createHeatmap } from "./views/heatmap";
 import { createScatter } from "./views/scatter";
 import { createVector, SVG_BARS_MAX, VECTOR_HEIGHT } from "./views/vector";
@@ -50,7 +51,10 @@ function enc(shape: number[], f: (i: number) => number) {
   return { dtype: "float32", shape, data: new DataView(f32Bytes(Array.from({ length: n }, (_, i) => f(i))).buffer) };
 }
 
-function storeFor(p: DecodedPayload, state: Partial<{ layer: string; timestep: number; quantity: string; sample: number }> = {}) {
+function storeFor(
+  p: DecodedPayload,
+  state: Partial<{ layer: string; timestep: number; quantity: string; sample: number }> = {},
+) {
   return new Store(
     {
       timestep: state.timestep ?? 0,
@@ -63,12 +67,18 @@ function storeFor(p: DecodedPayload, state: Partial<{ layer: string; timestep: n
       window: [0, p.nSteps],
       brush: null,
       sortMode: "natural",
+      playing: false,
+      playSpeed: 5,
     },
     makeNormalizer(p),
   );
 }
 
-function mount(factory: (el: HTMLElement, s: Store, p: DecodedPayload) => (() => void) | null, p: DecodedPayload, store: Store) {
+function mount(
+  factory: (el: HTMLElement, s: Store, p: DecodedPayload) => (() => void) | null,
+  p: DecodedPayload,
+  store: Store,
+) {
   const el = document.createElement("div");
   document.body.append(el);
   const stop = factory(el, store, p);
@@ -82,7 +92,8 @@ const near = (got: readonly number[], want: readonly number[], tol: number): boo
   want.every((w, i) => Math.abs(got[i] - w) <= tol);
 
 /** Max channel distance between two colours. */
-const dist = (a: readonly number[], b: readonly number[]): number => Math.max(...[0, 1, 2].map((i) => Math.abs(a[i] - b[i])));
+const dist = (a: readonly number[], b: readonly number[]): number =>
+  Math.max(...[0, 1, 2].map((i) => Math.abs(a[i] - b[i])));
 
 // ---- heatmap ----------------------------------------------------------------------------------
 
@@ -256,7 +267,9 @@ describe("gate line pixels", () => {
         const rows = rowsOf(canvas, ((t + 0.5) * width) / T, rgb(g));
         expect(rows.length, `${g} at t ${t}: no pixel of its colour`).toBeGreaterThan(0);
         const mid = (rows[0] + rows[rows.length - 1]) / 2;
-        expect(Math.abs(mid - want), `${g} at t ${t}: line at y ${mid}, mean ${mean} → y ${want}`).toBeLessThanOrEqual(1.5);
+        expect(Math.abs(mid - want), `${g} at t ${t}: line at y ${mid}, mean ${mean} → y ${want}`).toBeLessThanOrEqual(
+          1.5,
+        );
       }
     }
   });
@@ -286,7 +299,15 @@ describe("attention pixels", () => {
   const scores = (i: number) => (i === (1 * T + NAN_QK[0]) * T + NAN_QK[1] ? NaN : ((i * 37) % 101) / 101 / 10 + 0.001);
   it("each (query, key) cell is the viridis colour of the mean over heads, 0 … the matrix max; NaN in the NaN colour", () => {
     const raw = makePayload({ B: 1, T });
-    raw.attention = [{ name: "self", kind: "MultiHeadAttention", query_source: "lstm", key_source: "lstm", scores: enc([1, H, T, T], scores) }];
+    raw.attention = [
+      {
+        name: "self",
+        kind: "MultiHeadAttention",
+        query_source: "lstm",
+        key_source: "lstm",
+        scores: enc([1, H, T, T], scores),
+      },
+    ];
     const p = decodePayload(raw);
     const el = mount(createAttention, p, storeFor(p));
     const canvas = el.querySelector<HTMLCanvasElement>("[data-view=attention] canvas.lstmviz-card-canvas")!;
@@ -298,8 +319,10 @@ describe("attention pixels", () => {
       return s / H;
     };
     let max = 0;
-    for (let q = 0; q < T; q++) for (let k = 0; k < T; k++) if (Number.isFinite(mean(q, k))) max = Math.max(max, mean(q, k));
-    const cell = (q: number, k: number) => pixel(canvas, ((k + 0.5) * canvas.width) / T, ((q + 0.5) * canvas.height) / T);
+    for (let q = 0; q < T; q++)
+      for (let k = 0; k < T; k++) if (Number.isFinite(mean(q, k))) max = Math.max(max, mean(q, k));
+    const cell = (q: number, k: number) =>
+      pixel(canvas, ((k + 0.5) * canvas.width) / T, ((q + 0.5) * canvas.height) / T);
     expect(cell(NAN_QK[0], NAN_QK[1]).slice(0, 3)).toEqual([255, 0, 255]); // the NaN colour
     expect(el.querySelector(".lstmviz-legend-extras")?.textContent).toContain("NaN");
     let checked = 0;

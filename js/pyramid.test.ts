@@ -1,16 +1,9 @@
 import { describe, expect, it } from "vitest";
 
-import { bucketBounds, columnBounds, extremeOf, minLevelFor, Pyramid, pyramidFor } from "./pyramid";
-import {
-  foldRows,
-  imageColumnBounds,
-  rasterize,
-  rasterizeWindow,
-  RowFolder,
-  windowImageSize,
-  type WindowSource,
-} from "./raster";
-import { LUT_SIZE, makeColorScale, NAN_RGB, type ColorScale } from "./scales";
+import { bucketBounds, columnBounds, extremeOf, minLevelFor, Pyramid, pyramidFor } from "./math/pyramid";
+import { foldRows, RowFolder } from "./math/rowfold";
+import { imageColumnBounds, rasterize, rasterizeWindow, windowImageSize, type WindowSource } from "./math/raster";
+import { LUT_SIZE, makeColorScale, NAN_RGB, type ColorScale } from "./math/scales";
 
 /** Deterministic PRNG (mulberry32). */
 function rng(seed: number): () => number {
@@ -37,7 +30,15 @@ function randomArray(B: number, T: number, U: number, seed: number, holes = 0): 
 }
 
 /** Brute force: min/max of unit u of data[b] over [t0, t1); any NaN/±Inf → [−Inf, +Inf]. */
-function bruteMinMax(data: Float32Array, b: number, T: number, U: number, u: number, t0: number, t1: number): [number, number] {
+function bruteMinMax(
+  data: Float32Array,
+  b: number,
+  T: number,
+  U: number,
+  u: number,
+  t0: number,
+  t1: number,
+): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   let bad = false;
@@ -282,7 +283,8 @@ describe("window rasteriser", () => {
         for (let t = bounds[x]; t < bounds[x + 1]; t++) {
           const v = data[t * U + u];
           if (!Number.isFinite(v)) bad = true;
-          else if (t === bounds[x] || Math.abs(v) > Math.abs(best) || (Math.abs(v) === Math.abs(best) && v > best)) best = v;
+          else if (t === bounds[x] || Math.abs(v) > Math.abs(best) || (Math.abs(v) === Math.abs(best) && v > best))
+            best = v;
         }
         expect(pixel(out, cols, x, u)).toEqual(rgba(diverging, bad ? NaN : best));
       }
@@ -374,9 +376,12 @@ describe("RowFolder", () => {
     let span = 1000;
     for (let i = 0; i < 300; i++) {
       const r = rand();
-      if (r < 0.6) a += Math.round((rand() - 0.5) * span * 0.6); // pan
-      else if (r < 0.8) span = Math.max(10, Math.round(span * 0.8)); // zoom in
-      else if (r < 0.97) span = Math.min(1500, Math.round(span * 1.25)); // zoom out
+      if (r < 0.6)
+        a += Math.round((rand() - 0.5) * span * 0.6); // pan
+      else if (r < 0.8)
+        span = Math.max(10, Math.round(span * 0.8)); // zoom in
+      else if (r < 0.97)
+        span = Math.min(1500, Math.round(span * 1.25)); // zoom out
       else a = Math.floor(rand() * T); // jump
       a = Math.max(0, Math.min(T - span, a));
       const b = a + span;

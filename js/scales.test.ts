@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 
-import { rasterize, valueAt, vectorAt } from "./raster";
+import { rasterize } from "./math/raster";
+import { valueAt, vectorAt } from "./codecs";
 import {
   buildLut,
   colorScaleFor,
@@ -14,7 +15,7 @@ import {
   parseColor,
   symmetricDomain,
   unitMaxAbs,
-} from "./scales";
+} from "./math/scales";
 
 describe("colour-scale domains", () => {
   it("h and c are diverging and symmetric around 0, from max |value|", () => {

@@ -14,6 +14,8 @@ const initial = (): ViewState => ({
   window: [0, 10],
   brush: null,
   sortMode: "natural",
+  playing: false,
+  playSpeed: 5,
 });
 
 describe("Store", () => {

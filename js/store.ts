@@ -6,7 +6,7 @@
  * `connectModel` pushes UI changes of the synced keys to Python, throttled (at most one
  * `save_changes` per `delay` ms, the final value always flushed), and applies changes made in
  * Python to the store without echoing them back. `UI_KEYS` (hover, zoom window, brush, sort
- * mode) live in the browser only and are never synced.
+ * mode, playback) live in the browser only and are never synced.
  */
 import type { SyncedTrait } from "./model";
 
@@ -26,6 +26,10 @@ export interface ViewState {
   brush: [number, number] | null;
   /** How unit rows are ordered: one of SORT_MODES. UI-only. */
   sortMode: SortMode;
+  /** Whether the cursor is playing (js/player.ts moves it). UI-only. */
+  playing: boolean;
+  /** Playback speed in steps per second (one of player.ts SPEEDS). UI-only. */
+  playSpeed: number;
 }
 
 /** Unit orders: as in the layer; by variance over the sample; by |value| at the cursor; by
@@ -35,15 +39,11 @@ export type SortMode = (typeof SORT_MODES)[number];
 
 export type StateKey = keyof ViewState;
 /** Keys that live only in the browser. */
-export type UiKey = "hoverUnit" | "window" | "brush" | "sortMode";
-export const UI_KEYS: readonly UiKey[] = ["hoverUnit", "window", "brush", "sortMode"];
+export type UiKey = "hoverUnit" | "window" | "brush" | "sortMode" | "playing" | "playSpeed";
+export const UI_KEYS: readonly UiKey[] = ["hoverUnit", "window", "brush", "sortMode", "playing", "playSpeed"];
 /** Who made a change: the UI (pushed to Python) or the model (never echoed back). */
 export type Source = "ui" | "model";
-export type Listener = (
-  state: Readonly<ViewState>,
-  changed: ReadonlySet<StateKey>,
-  source: Source,
-) => void;
+export type Listener = (state: Readonly<ViewState>, changed: ReadonlySet<StateKey>, source: Source) => void;
 export type ErrorHandler = (err: unknown) => void;
 
 /** Store key → model trait, for the keys that sync with Python. */

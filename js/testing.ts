@@ -21,6 +21,7 @@ export class FakeModel implements SyncModel {
     };
   }
   // `any`: the explorer reads `_data` as a Payload and the synced traits as plain values.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   get = (key: string): any => this.state[key];
   set = (key: string, value: unknown): void => {
     this.setCalls.push([key, value]);
@@ -71,7 +72,9 @@ export function f32Bytes(values: ArrayLike<number>): Uint8Array {
 }
 
 /** A small LSTM + GRU capture: B samples, T steps, `units` LSTM units (GRU: 4 units). */
-export function makePayload(opts: { B?: number; T?: number; units?: number; tokens?: string[][] | null } = {}): Payload {
+export function makePayload(
+  opts: { B?: number; T?: number; units?: number; tokens?: string[][] | null } = {},
+): Payload {
   const B = opts.B ?? 2;
   const T = opts.T ?? 20;
   const U = opts.units ?? 8;
@@ -82,7 +85,9 @@ export function makePayload(opts: { B?: number; T?: number; units?: number; toke
     return { dtype: "float32", shape: [B, T, u], data: viewAt(f32Bytes(a), 4) };
   };
   const tokens =
-    opts.tokens !== undefined ? opts.tokens : Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => `w${b}_${t}`));
+    opts.tokens !== undefined
+      ? opts.tokens
+      : Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => `w${b}_${t}`));
   return {
     format: 1,
     model_name: "toy",

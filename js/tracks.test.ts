@@ -3,42 +3,21 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 import { decodePayload, type DecodedPayload } from "./codecs";
 import { makeNormalizer } from "./explorer";
-import { stepToPx } from "./layout";
-import { envelope } from "./lod";
+import { stepToPx } from "./math/layout";
+import { envelope } from "./math/lod";
 import type { Payload } from "./model";
-import {
-  clipChars,
-  columns,
-  displayToken,
-  envelopeExtent,
-  fillUnder,
-  flagColumns,
-  flowInputs,
-  flowStats,
-  logDomain,
-  paddedDomain,
-  paddingPx,
-  splitState,
-  stepStats,
-  thinnedSteps,
-  tokenStride,
-  traceEnvelope,
-  type Ctx,
-  type XGeom,
-} from "./series";
+import { clipChars, displayToken, thinnedSteps, tokenStride } from "./math/tokens";
+import { columns, envelopeExtent, flagColumns, logDomain, paddedDomain, paddingPx, type XGeom } from "./math/columns";
+import { fillUnder, traceEnvelope, type Ctx } from "./render/series";
+import { flowInputs, flowStats, splitState } from "./math/flow";
+import { stepStats } from "./math/steps";
 import { Store } from "./store";
 import { f32Bytes, makePayload } from "./testing";
 import { createConfidence } from "./views/confidence";
-import {
-  createGateLines,
-  logTickLabel,
-  MAX_UNIT_LINES,
-  pow10Label,
-  shortTick,
-  shortValue,
-  shownUnits,
-  unitsNote,
-} from "./views/gatelines";
+import { createGateLines } from "./views/gatelines";
+import { logTickLabel, pow10Label, shortTick } from "./parts/labels";
+import { MAX_UNIT_LINES, shownUnits, unitsNote } from "./selection";
+import { shortValue } from "./parts/readout";
 import { createGradients, logValue } from "./views/gradients";
 import { createInputTrack, finiteMaxAbs, SALIENCY_LABEL } from "./views/input";
 import { createMemoryFlow } from "./views/memory";
@@ -196,7 +175,14 @@ describe("memory flow", () => {
     ]);
     expect(flowInputs(gru)?.kind).toBe("GRU");
     expect(flowInputs(new Map([["h", arr]]))).toBeNull();
-    expect(flowInputs(new Map([["h", arr], ["gate:update", arr]]))).toBeNull();
+    expect(
+      flowInputs(
+        new Map([
+          ["h", arr],
+          ["gate:update", arr],
+        ]),
+      ),
+    ).toBeNull();
   });
 });
 
@@ -382,7 +368,12 @@ describe("drawing", () => {
     const vals = [1, 2, NaN, 4];
     const g = geomOf([0, 4], 40);
     const ctx = recorder();
-    const runs = fillUnder(ctx, columns((t) => vals[t], g.win, g.width, 4), g, (v) => 100 - v);
+    const runs = fillUnder(
+      ctx,
+      columns((t) => vals[t], g.win, g.width, 4),
+      g,
+      (v) => 100 - v,
+    );
     expect(runs).toBe(2);
     expect(ctx.ops.filter((o) => o[0] === "fill")).toHaveLength(2);
   });
@@ -413,6 +404,8 @@ function setup(raw: Payload, state: Partial<{ layer: string; timestep: number; q
       window: [0, payload.nSteps],
       brush: null,
       sortMode: "natural",
+      playing: false,
+      playSpeed: 5,
     },
     makeNormalizer(payload),
   );

@@ -1,38 +1,31 @@
 // @vitest-environment jsdom
-// The weight views' maths (js/weightmath.ts), each checked against an independent computation
+// The weight views' maths (js/math/weights.ts), each checked against an independent computation
 // (sorting, brute force, the formula written out), and the weights / scatter / health / vector
 // cards in a mounted widget.
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
 import type { EncodedArray, Payload } from "./model";
-import { makeColorScale, NAN_RGB, parseColor } from "./scales";
+import { makeColorScale, NAN_RGB, parseColor } from "./math/scales";
 import { f32Bytes, FakeModel, makePayload, viewAt } from "./testing";
-import { gateColor as gateTrackColor } from "./views/gatelines";
+import { gateColor as gateTrackColor } from "./math/gates";
 import { chipText, unitList } from "./views/health";
 import {
   absQuantile,
-  binDensity,
-  chipSelection,
-  densityAlpha,
-  densityToRGBA,
   finiteQuantiles,
-  formatPow10,
-  layerTitle,
   matrixDims,
   MAX_BLOCK_H,
   MAX_CELL,
   rasterizeMatrix,
-  sameUnits,
-  symlog,
-  symlogConstant,
-  symlogInverse,
-  symlogTicks,
   weightDomain,
   weightsLayout,
   weightXRange,
   X_OUTLIER,
   type Matrix,
-} from "./weightmath";
+} from "./math/weights";
+import { binDensity, densityAlpha, densityToRGBA } from "./math/density";
+import { chipSelection, sameUnits } from "./selection";
+import { formatPow10, symlog, symlogConstant, symlogInverse, symlogTicks } from "./math/symlog";
+import { layerTitle } from "./parts/labels";
 import widget from "./widget";
 
 /** A small deterministic PRNG (mulberry32). */
@@ -99,11 +92,21 @@ describe("weightDomain", () => {
     const r = rng(3);
     const gates = new Map<string, Map<string, Matrix>>();
     const seen: number[] = [];
-    for (const [g, scale] of [["input", 0.1], ["forget", 0.5]] as const) {
+    for (const [g, scale] of [
+      ["input", 0.1],
+      ["forget", 0.5],
+    ] as const) {
       const k = mat(5, 40, () => (r() - 0.5) * scale);
       const rk = mat(40, 40, () => (r() - 0.5) * scale);
       seen.push(...k.data, ...rk.data);
-      gates.set(g, new Map([["kernel", k], ["recurrent_kernel", rk], ["bias", mat(1, 40, () => (g === "forget" ? 1 : 0))]]));
+      gates.set(
+        g,
+        new Map([
+          ["kernel", k],
+          ["recurrent_kernel", rk],
+          ["bias", mat(1, 40, () => (g === "forget" ? 1 : 0))],
+        ]),
+      );
     }
     const d = weightDomain(gates);
     const abs = seen.map(Math.abs);
@@ -167,9 +170,15 @@ describe("weightXRange", () => {
     const all = [...kernel, ...bias, ...low];
     const spread = Math.max(Math.abs(exactQuantile(all, 0.001)), Math.abs(exactQuantile(all, 0.999)));
     const inside = all.filter((v) => Math.abs(v) <= X_OUTLIER * spread);
-    expect(lo).toBeCloseTo(inside.reduce((a, b) => Math.min(a, b)), 6);
+    expect(lo).toBeCloseTo(
+      inside.reduce((a, b) => Math.min(a, b)),
+      6,
+    );
     expect(lo).toBeCloseTo(-0.12, 6);
-    expect(hi).toBeCloseTo(inside.reduce((a, b) => Math.max(a, b)), 6);
+    expect(hi).toBeCloseTo(
+      inside.reduce((a, b) => Math.max(a, b)),
+      6,
+    );
     expect(hi).toBeLessThan(0.051);
     expect(beyond).toBe(64);
   });
@@ -209,18 +218,33 @@ describe("symlog", () => {
 
   it("symlogTicks: 0 and symmetric powers of ten from 10·c up to max, at most maxTicks a side", () => {
     const t = symlogTicks(0.5, 1e-6, 10);
-    expect(t).toEqual([-0.1, -0.01, -1e-3, -1e-4, -1e-5, 0, 1e-5, 1e-4, 1e-3, 0.01, 0.1].map((v) => expect.closeTo(v, 15)));
+    expect(t).toEqual(
+      [-0.1, -0.01, -1e-3, -1e-4, -1e-5, 0, 1e-5, 1e-4, 1e-3, 0.01, 0.1].map((v) => expect.closeTo(v, 15)),
+    );
     const few = symlogTicks(0.5, 1e-6, 2);
     const pos = few.filter((v) => v > 0);
     expect(pos.length).toBeLessThanOrEqual(2);
     expect(pos).toContainEqual(expect.closeTo(0.1, 15)); // the largest decade is always labelled
-    expect(few.filter((v) => v < 0).map((v) => -v).reverse()).toEqual(pos);
+    expect(
+      few
+        .filter((v) => v < 0)
+        .map((v) => -v)
+        .reverse(),
+    ).toEqual(pos);
     expect(symlogTicks(0, 1e-3)).toEqual([0]);
   });
 
   it("formatPow10 writes decades briefly", () => {
     expect([1e-5, 1e-3, 0.01, 0.1, 1, 100, 1e5, -0.01, 0].map(formatPow10)).toEqual([
-      "1e-5", "1e-3", "0.01", "0.1", "1", "100", "1e5", "−0.01", "0",
+      "1e-5",
+      "1e-3",
+      "0.01",
+      "0.1",
+      "1",
+      "100",
+      "1e5",
+      "−0.01",
+      "0",
     ]);
   });
 });
@@ -306,7 +330,10 @@ describe("density", () => {
     ];
     const grid = binDensity(sets, 2, 2, 2, [0, 1], [0, 1]);
     const out = new Uint8ClampedArray(2 * 2 * 4);
-    const colors: Array<[number, number, number]> = [[200, 0, 0], [0, 0, 100]];
+    const colors: Array<[number, number, number]> = [
+      [200, 0, 0],
+      [0, 0, 100],
+    ];
     densityToRGBA(grid, colors, out);
     // top-left: 3 of group 0, 1 of group 1 → (3·200 + 0)/4, 0, (0 + 100)/4; the densest → opaque
     expect([...out.slice(0, 4)]).toEqual([150, 0, 25, 255]);
@@ -320,7 +347,6 @@ describe("density", () => {
     expect(densityAlpha(3, 10)).toBeCloseTo(0.35 + (0.65 * Math.log(3)) / Math.log(10), 12);
     expect(densityAlpha(1, 1)).toBe(1);
   });
-
 });
 
 describe("health chips", () => {
@@ -359,7 +385,9 @@ describe("matrices", () => {
       const want = Number.isFinite(v) ? parseColor(scale.css(Math.fround(v))) : [...NAN_RGB]; // the float32 value
       expect([...out.slice(i * 4, i * 4 + 4)]).toEqual([...want, 255]);
     });
-    expect(() => rasterizeMatrix(new Uint8ClampedArray(4), new Float32Array(2), scale.lut, scale.domain, NAN_RGB)).toThrow();
+    expect(() =>
+      rasterizeMatrix(new Uint8ClampedArray(4), new Float32Array(2), scale.lut, scale.domain, NAN_RGB),
+    ).toThrow();
   });
 
   it("weightsLayout fits the panels in the width, caps cells and block heights", () => {
@@ -437,7 +465,8 @@ describe("cards", () => {
     const el = document.createElement("div");
     document.body.append(el);
     cleanups.push(widget.render({ model: model as never, el }) as () => void);
-    const card = (name: string) => el.querySelector<HTMLElement>(`.lstmviz-cards > div.lstmviz-view.lstmviz-card[data-view="${name}"]`);
+    const card = (name: string) =>
+      el.querySelector<HTMLElement>(`.lstmviz-cards > div.lstmviz-view.lstmviz-card[data-view="${name}"]`);
     return { model, el, card };
   };
 
@@ -456,14 +485,18 @@ describe("cards", () => {
     // each gate in the colour the gate tracks give it
     keys.forEach((k, i) => {
       const dot = k.querySelector<HTMLElement>(".lstmviz-gate-dot") as HTMLElement;
-      expect(parseColor(dot.style.background)).toEqual(parseColor(gateTrackColor(["input", "forget", "cell", "output"][i], i)));
+      expect(parseColor(dot.style.background)).toEqual(
+        parseColor(gateTrackColor(["input", "forget", "cell", "output"][i], i)),
+      );
     });
   });
 
   it("the vector card's title follows the cursor and the quantity", () => {
     const { card, el } = open(payloadWithWeights(), { timestep: 12, quantity: "c" });
     expect(card("vector")?.querySelector(".lstmviz-card-title")?.textContent).toBe("c at t = 12");
-    el.querySelector<HTMLElement>("div.lstmviz")?.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+    el.querySelector<HTMLElement>("div.lstmviz")?.dispatchEvent(
+      new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }),
+    );
     vi.advanceTimersByTime(20); // one animation frame
     expect(card("vector")?.querySelector(".lstmviz-card-title")?.textContent).toBe("c at t = 13");
   });

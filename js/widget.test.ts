@@ -1,10 +1,10 @@
 // @vitest-environment jsdom
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 
-import { HEATMAP_MARGIN } from "./heatmap-panel";
-import { heatmapPlotHeight } from "./layout";
+import { HEATMAP_MARGIN } from "./parts/heatmap/panel";
+import { heatmapPlotHeight } from "./math/layout";
 import { FakeModel, makePayload } from "./testing";
-import { defaultSpeed, SPEEDS } from "./views/controls";
+import { defaultSpeed, SPEEDS } from "./player";
 import widget from "./widget";
 
 type Cleanup = () => void;
@@ -71,7 +71,9 @@ describe("render", () => {
     expect($(".lstmviz-token")?.textContent).toBe("w0_7");
     const layerOptions = [...el.querySelectorAll("select.lstmviz-layer option")].map((o) => o.textContent);
     expect(layerOptions).toEqual(["lstm · LSTM · 8 units", "gru (backward) · GRU · 4 units"]);
-    const quantities = [...el.querySelectorAll<HTMLOptionElement>("select.lstmviz-quantity option")].map((o) => o.value);
+    const quantities = [...el.querySelectorAll<HTMLOptionElement>("select.lstmviz-quantity option")].map(
+      (o) => o.value,
+    );
     expect(quantities).toEqual(["h", "c", "gate:input", "gate:forget", "gate:cell", "gate:output"]);
     expect(el.querySelectorAll("select.lstmviz-sample option")).toHaveLength(2);
     const badge = $("span.lstmviz-fidelity");
@@ -140,7 +142,9 @@ describe("render", () => {
     expect($<HTMLSelectElement>("select.lstmviz-layer")?.value).toBe("gru");
     expect($<HTMLSelectElement>("select.lstmviz-sample")?.value).toBe("1");
     expect($("span.lstmviz-fidelity")?.classList.contains("bad")).toBe(true);
-    const quantities = [...document.querySelectorAll<HTMLOptionElement>("select.lstmviz-quantity option")].map((o) => o.value);
+    const quantities = [...document.querySelectorAll<HTMLOptionElement>("select.lstmviz-quantity option")].map(
+      (o) => o.value,
+    );
     expect(quantities).toEqual(["h", "gate:update"]);
     vi.advanceTimersByTime(500);
     expect(model.saves).toHaveLength(0);
@@ -216,7 +220,8 @@ describe("render", () => {
   const M = HEATMAP_MARGIN;
   const plotW = WIDTH - M.left - M.right;
   const plotH = heatmapPlotHeight(8);
-  const stepX = (t: number, win: [number, number] = [0, 20]) => M.left + ((t - win[0] + 0.5) * plotW) / (win[1] - win[0]);
+  const stepX = (t: number, win: [number, number] = [0, 20]) =>
+    M.left + ((t - win[0] + 0.5) * plotW) / (win[1] - win[0]);
   const rowY = (r: number) => M.top + ((r + 0.5) * plotH) / 8;
   const bandY = M.top + plotH + 8;
   /** Views redraw in the next animation frame (fake timers: 16 ms). */
@@ -229,7 +234,9 @@ describe("render", () => {
     const views = [...el.querySelectorAll<HTMLElement>("div.lstmviz-view[data-view]")].map((v) => v.dataset.view);
     for (const v of ["controls", "heatmap", "slider", "gates"]) expect(views).toContain(v);
     expect(el.querySelectorAll("[data-view=heatmap] .lstmviz-heatmap-canvas")).toHaveLength(1);
-    expect(el.querySelector(".lstmviz-heatmap-canvas")?.closest("[data-view]")?.getAttribute("data-view")).toBe("heatmap");
+    expect(el.querySelector(".lstmviz-heatmap-canvas")?.closest("[data-view]")?.getAttribute("data-view")).toBe(
+      "heatmap",
+    );
   });
 
   it("plays at the chosen speed with requestAnimationFrame, and ▶/❚❚ and Space toggle it", () => {
@@ -304,7 +311,9 @@ describe("render", () => {
     key(root, "=");
     expect(readout.textContent).toBe("showing 8–12 of 20"); // 5 steps, min 4
     nextFrame();
-    const ticks = [...root.querySelectorAll("[data-view=heatmap] .lstmviz-axis-x .tick text")].map((t) => Number(t.textContent));
+    const ticks = [...root.querySelectorAll("[data-view=heatmap] .lstmviz-axis-x .tick text")].map((t) =>
+      Number(t.textContent),
+    );
     expect(Math.min(...ticks)).toBeGreaterThanOrEqual(8);
     expect(Math.max(...ticks)).toBeLessThanOrEqual(12);
     key(root, "-");
@@ -443,7 +452,10 @@ describe("render", () => {
     expect(captions[2]).toMatch(/^cell gate g · tanh/);
     expect(gates.querySelectorAll(".lstmviz-heatmap-canvas")).toHaveLength(4);
     // one legend per colour map: sigmoid gates and the tanh gate
-    expect([...gates.querySelectorAll(".lstmviz-legend-title")].map((t) => t.textContent)).toEqual(["σ gates", "tanh gates"]);
+    expect([...gates.querySelectorAll(".lstmviz-legend-title")].map((t) => t.textContent)).toEqual([
+      "σ gates",
+      "tanh gates",
+    ]);
     expect(gates.hidden).toBe(false);
     model.fromPython("layer", "gru");
     expect(gates.hidden).toBe(true);

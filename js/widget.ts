@@ -7,8 +7,8 @@ import "./widget.css";
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
 
-import { html } from "./dom";
-import { answerExportRequest } from "./export";
+import { html } from "./render/dom";
+import { answerExportRequest } from "./export/protocol";
 import { mountExplorer, type ExplorerModel } from "./explorer";
 import type { ModelTraits } from "./model";
 

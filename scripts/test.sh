@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every check: ruff (format + lint), mypy (lstmviz_widget/, see [tool.mypy] in pyproject.toml),
-# tsc, vitest, pytest (unit + browser tests in a real JupyterLab driven through Debian's headless
-# Chromium), after the mutation check (~1.5 min). Assumes scripts/setup.sh ran.
+# Runs every check: ruff (format + lint), mypy (lstmviz_widget/, see [tool.mypy] in
+# pyproject.toml), tsc, eslint + prettier (js/), vitest, the mutation check (~1.5 min), pytest
+# (unit + browser tests in a real JupyterLab driven through Debian's headless Chromium).
+# Assumes scripts/setup.sh ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -11,6 +12,8 @@ echo "== ruff format --check"; ruff format --check .
 echo "== ruff check"; ruff check .
 echo "== mypy"; mypy
 echo "== tsc"; npm run --silent typecheck
+echo "== eslint (js/ shape: import rules, file and function sizes)"; npm run --silent lint
+echo "== prettier --check js/"; npm run --silent format:check
 echo "== vitest"; npm test --silent
 echo "== mutation check (planted bugs in capture() must fail the probe tests)"
 python scripts/mutation_check.py

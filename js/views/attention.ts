@@ -30,15 +30,22 @@ import {
   validLength,
   type AxisLink,
   type HeadChoice,
-} from "../attention-grid";
-import { cardSelect, createCard, cssVar, showTooltip, sizeCanvas } from "../card";
+} from "../math/attention-grid";
+import { cardSelect, createCard, cssVar, showTooltip, sizeCanvas } from "../parts/card";
 import type { DecodedAttention, DecodedPayload } from "../codecs";
-import { context2d, html, setText, svg, uniqueId } from "../dom";
-import { integerTicks, pxToIndex } from "../layout";
-import { createFrame, observeResize } from "../raf";
-import { formatValue, hasNonFinite, makeColorScale, NAN_COLOR, sequentialInterpolator, type ColorScale } from "../scales";
+import { context2d, html, setText, svg, uniqueId } from "../render/dom";
+import { integerTicks, pxToIndex } from "../math/layout";
+
+import {
+  formatValue,
+  hasNonFinite,
+  makeColorScale,
+  NAN_COLOR,
+  sequentialInterpolator,
+  type ColorScale,
+} from "../math/scales";
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
-import { onThemeChange } from "../theme";
 
 /** Margins of the heatmap inside the plot box (CSS px). */
 export const ATTENTION_MARGIN = { top: 16, right: 58, left: 50, bottom: 8 } as const;
@@ -237,8 +244,12 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
   const drawAxes = (a: DecodedAttention, mat: Matrix): void => {
     const { width, heat } = geom;
     const { q, k } = links(a);
-    const x = scaleLinear().domain([-0.5, a.tk - 0.5]).range([0, width]);
-    const y = scaleLinear().domain([-0.5, a.tq - 0.5]).range([0, heat]);
+    const x = scaleLinear()
+      .domain([-0.5, a.tk - 0.5])
+      .range([0, width]);
+    const y = scaleLinear()
+      .domain([-0.5, a.tq - 0.5])
+      .range([0, heat]);
     const toks = keyTokens(a);
     let xTicks: number[];
     let fmt: (v: number) => string;
@@ -261,7 +272,10 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     xAxisG.classList.toggle("lstmviz-attn-tokens", toks !== null);
     yAxisG.setAttribute("transform", `translate(${M.left - 3}, ${M.top})`);
     select(yAxisG).call(
-      axisLeft(y).tickValues(integerTicks(a.tq, heat, 20)).tickFormat((v) => String(v)).tickSizeOuter(0),
+      axisLeft(y)
+        .tickValues(integerTicks(a.tq, heat, 20))
+        .tickFormat((v) => String(v))
+        .tickSizeOuter(0),
     );
     const keyName = k.layer ? k.layer.name : (a.keySource ?? "");
     const qName = q.layer ? q.layer.name : (a.querySource ?? "");
@@ -279,7 +293,9 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     legendBar.setAttribute("x", String(lx));
     legendBar.setAttribute("y", String(M.top));
     legendBar.setAttribute("height", String(heat));
-    const ly = scaleLinear().domain(mat.scale.domain).range([M.top + heat, M.top]);
+    const ly = scaleLinear()
+      .domain(mat.scale.domain)
+      .range([M.top + heat, M.top]);
     legendAxisG.setAttribute("transform", `translate(${lx + LEGEND_BAR}, 0)`);
     const span = mat.scale.domain[1];
     const lf = format(span >= 2 ? ".1f" : span >= 0.02 ? ".2~f" : ".1~e");
@@ -290,7 +306,9 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
         .tickFormat((v) => lf(Number(v))),
     );
     // the domain's top is this (sample, head)'s largest weight, not 1
-    const note = { max: ["0 … max", "of sample"], row: ["÷ max of", "each row"], one: ["absolute", "0 … 1"] }[colorMode];
+    const note = { max: ["0 … max", "of sample"], row: ["÷ max of", "each row"], one: ["absolute", "0 … 1"] }[
+      colorMode
+    ];
     legendNote.replaceChildren(
       ...note.map((text, i) => Object.assign(svg("tspan", { x: lx - 2, dy: i * 10 }), { textContent: text })),
     );
@@ -395,7 +413,9 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     chartLabel.setAttribute("y", String(geom.chartTop - 4));
     const vals = row === null ? null : matrixRow(mat.m, a.tk, row);
     const top = vals ? finiteMax(vals) : 0;
-    const cy = scaleLinear().domain([0, top > 0 ? top : 1]).range([geom.chartTop + ROW_CHART_H, geom.chartTop]);
+    const cy = scaleLinear()
+      .domain([0, top > 0 ? top : 1])
+      .range([geom.chartTop + ROW_CHART_H, geom.chartTop]);
     chartAxisG.setAttribute("transform", `translate(${M.left - 3}, 0)`);
     chartAxisG.setAttribute("visibility", vals ? "visible" : "hidden");
     select(chartAxisG).call(
@@ -420,7 +440,8 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     const accent = cssVar(root, "--lstmviz-accent", "#1976d2");
     const bw = geom.width / cols;
     const gap = bw >= 5 ? 1 : 0;
-    const yOf = (v: number): number => ROW_CHART_H - 1 - (Math.max(0, Math.min(scaleTop, v)) / scaleTop) * (ROW_CHART_H - 2);
+    const yOf = (v: number): number =>
+      ROW_CHART_H - 1 - (Math.max(0, Math.min(scaleTop, v)) / scaleTop) * (ROW_CHART_H - 2);
     if (bw < 3) {
       // a bar per pixel or two: whole-pixel rectangles (bars edge to edge, the step line as 1-px
       // tops and risers) instead of hundreds of anti-aliased edges, redrawn on every step
@@ -498,7 +519,8 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
       dirtyRow = false;
     }
   };
-  const frame = createFrame(draw, (e) => store.reportError(e));
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
 
   const onStore = (_s: unknown, changed: ReadonlySet<StateKey>): void => {
     if (changed.has("sample")) dirtyImage = true;
@@ -509,7 +531,7 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
     if (dirtyLayout || dirtyImage) frame.schedule();
     else if (dirtyRow) frame.soon(); // a step redraws only the row chart: in this frame
   };
-  const unsubscribe = store.subscribe(onStore);
+  life.subscribe(onStore);
 
   // --- pointer: click/drag sets the timestep to the query row; hover shows a tooltip
   const cellAt = (e: MouseEvent): { q: number; k: number } | null => {
@@ -571,37 +593,26 @@ export function createAttention(container: HTMLElement, store: Store, payload: D
   const onLeave = (): void => {
     if (!dragging) card.tooltip.hidden = true;
   };
-  plot.addEventListener("pointerdown", onDown);
-  plot.addEventListener("pointermove", onMove);
-  plot.addEventListener("pointerup", onUp);
-  plot.addEventListener("pointercancel", onUp);
-  plot.addEventListener("pointerleave", onLeave);
-
-  const stopResize = observeResize(plot, (w) => {
+  life.listen(plot, "pointerdown", onDown);
+  life.listen(plot, "pointermove", onMove);
+  life.listen(plot, "pointerup", onUp);
+  life.listen(plot, "pointercancel", onUp);
+  life.listen(plot, "pointerleave", onLeave);
+  life.onResize(plot, (w) => {
     plotWidth = w;
     dirtyLayout = true;
-    frame.schedule();
   });
-  const stopTheme = onThemeChange(root, () => {
+  life.onTheme(root, () => {
     dirtyRow = true;
-    frame.schedule();
+  });
+  life.onDispose(() => {
+    layerSelect?.destroy();
+    headSelect?.destroy();
+    colorSelect.destroy();
+    root.remove();
   });
   plotWidth = plot.clientWidth;
   draw();
 
-  return () => {
-    frame.cancel();
-    stopResize();
-    stopTheme();
-    unsubscribe();
-    layerSelect?.destroy();
-    headSelect?.destroy();
-    colorSelect.destroy();
-    plot.removeEventListener("pointerdown", onDown);
-    plot.removeEventListener("pointermove", onMove);
-    plot.removeEventListener("pointerup", onUp);
-    plot.removeEventListener("pointercancel", onUp);
-    plot.removeEventListener("pointerleave", onLeave);
-    root.remove();
-  };
+  return life.dispose;
 }

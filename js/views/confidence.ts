@@ -8,28 +8,21 @@
  *
  * Absent without predictions.
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import type { DecodedPayload } from "../codecs";
-import { html, setText, svg } from "../dom";
-import { stepFlags, type Envelope } from "../lod";
-import {
-  columns,
-  envelopeExtent,
-  markColumns,
-  NAN_COLOR,
-  paddedDomain,
-  sampleLod,
-  SERIES_COLORS,
-  shadePadding,
-  spanPx,
-  strokeEnvelope,
-} from "../series";
+import { html, setText, svg } from "../render/dom";
+import { stepFlags, type Envelope } from "../math/lod";
+import { columns, envelopeExtent, paddedDomain, sampleLod, spanPx } from "../math/columns";
+import { markColumns, shadePadding, strokeEnvelope } from "../render/series";
+import { NAN_COLOR } from "../math/scales";
+import { SERIES_COLORS } from "../math/scales";
 import type { Store } from "../store";
-import { createTrack, type TrackGeom } from "../track";
-import { createReadout, keyRow, shortValue } from "./gatelines";
+import { createTrack, type TrackGeom } from "../parts/track";
+import { createReadout, keyRow, shortValue } from "../parts/readout";
 
 const HEIGHT = 78;
 const STRIP = 5;
@@ -164,11 +157,10 @@ export function createConfidence(container: HTMLElement, store: Store, payload: 
   };
   updateCursor();
   refresh = updateCursor;
-  const unsubscribe = store.subscribe((_s, changed) => {
+  const life = createLifecycle(store);
+  life.onDispose(() => track.destroy());
+  life.subscribe((_s, changed) => {
     if (changed.has("timestep") || changed.has("sample")) updateCursor();
   });
-  return () => {
-    unsubscribe();
-    track.destroy();
-  };
+  return life.dispose;
 }

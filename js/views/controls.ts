@@ -5,125 +5,21 @@
  * replay-fidelity badge. All user strings (model, layer names) go in via textContent /
  * option.text.
  *
- * Play: requestAnimationFrame advances the cursor at the chosen speed (several steps per frame
- * at high speeds: the step is computed from the elapsed time, not counted per frame). It stops
- * at the last step (▶ at the last step starts again from 0), when anything else moves the
- * cursor (slider, keys, clicks, Python), and on teardown. The timestep reaches Python
- * throttled by the store.
+ * Play and speed are the store's `playing` / `playSpeed`; js/player.ts moves the cursor.
  */
-import { findLayer, quantitiesOf, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { html, quantityLabel } from "../dom";
-import { clearBrushPatch } from "../heatmap-panel";
-import { MIN_WINDOW } from "../layout";
-import { SORT_LABELS, unitOrder } from "../ordering";
+import { createLifecycle } from "../parts/lifecycle";
+import { findLayer, quantitiesOf, type DecodedPayload } from "../codecs";
+import { html, quantityLabel } from "../render/dom";
+import { clearBrushPatch } from "../selection";
+import { MIN_WINDOW } from "../math/layout";
+import { SORT_LABELS, unitOrder } from "../math/ordering";
+import { fidelityText, FIDELITY_OK, layerLabel } from "../parts/labels";
+import { SPEEDS } from "../player";
 import { SORT_MODES, type StateKey, type Store } from "../store";
-import { isZoomed, ZOOM_STEP, zoomAboutCursor } from "../zoom";
-
-/** Playback speeds offered, in steps per second. */
-export const SPEEDS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000] as const;
-
-/** Default speed: the slowest that plays the whole sequence in about 10 s (at least 5 steps/s). */
-export function defaultSpeed(nSteps: number): number {
-  const want = Math.max(5, nSteps / 10);
-  return SPEEDS.find((v) => v >= want) ?? SPEEDS[SPEEDS.length - 1];
-}
-
-/** Cursor position `ms` after playback started at `from`, at `speed` steps/s, capped at `last`. */
-export function playPosition(from: number, ms: number, speed: number, last: number): number {
-  return Math.min(last, from + Math.floor((Math.max(0, ms) * speed) / 1000));
-}
+import { isZoomed, ZOOM_STEP, zoomAboutCursor } from "../math/zoom";
 
 /** How many units "select top N" selects. */
 export const TOP_N = 10;
-
-const requestFrame: (cb: () => void) => number =
-  typeof requestAnimationFrame === "function"
-    ? (cb) => requestAnimationFrame(cb)
-    : (cb) => setTimeout(cb, 16) as unknown as number;
-const cancelFrame: (id: number) => void =
-  typeof cancelAnimationFrame === "function"
-    ? (id) => cancelAnimationFrame(id)
-    : (id) => clearTimeout(id as unknown as ReturnType<typeof setTimeout>);
-const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
-
-export interface Player {
-  readonly playing: boolean;
-  speed: number;
-  play(): void;
-  stop(): void;
-  toggle(): void;
-  destroy(): void;
-}
-
-/** Playback of the cursor through the store (see the module comment). */
-export function createPlayer(store: Store, nSteps: number, onChange: (playing: boolean) => void): Player {
-  const last = nSteps - 1;
-  let active = false;
-  let id: number | null = null;
-  let from = 0;
-  let start = 0;
-  let speed = defaultSpeed(nSteps);
-  let mine = -1; // the timestep we set last: any other change is someone else scrubbing
-
-  const tick = (): void => {
-    id = null;
-    if (!active) return;
-    const t = playPosition(from, now() - start, speed, last);
-    if (t !== store.state.timestep) {
-      mine = t;
-      store.set({ timestep: t });
-    }
-    if (!active) return; // a listener stopped us
-    if (t >= last) player.stop();
-    else id = requestFrame(tick);
-  };
-  const unsubscribe = store.subscribe((s, changed) => {
-    if (active && changed.has("timestep") && s.timestep !== mine) player.stop();
-  });
-  const player: Player = {
-    get playing() {
-      return active;
-    },
-    get speed() {
-      return speed;
-    },
-    set speed(v: number) {
-      if (!(v > 0)) return;
-      // Keep the cursor where it is and go on at the new speed.
-      from = store.state.timestep;
-      start = now();
-      speed = v;
-    },
-    play() {
-      if (active) return;
-      if (store.state.timestep >= last) store.set({ timestep: 0 });
-      from = store.state.timestep;
-      mine = from;
-      start = now();
-      active = true;
-      id = requestFrame(tick);
-      onChange(true);
-    },
-    stop() {
-      if (!active) return;
-      active = false;
-      if (id !== null) cancelFrame(id);
-      id = null;
-      onChange(false);
-    },
-    toggle() {
-      if (active) player.stop();
-      else player.play();
-    },
-    destroy() {
-      active = false;
-      if (id !== null) cancelFrame(id);
-      id = null;
-      unsubscribe();
-    },
-  };
-  return player;
-}
 
 function button(className: string, text: string, label: string): HTMLButtonElement {
   const b = html("button", `lstmviz-button ${className}`, text);
@@ -131,18 +27,6 @@ function button(className: string, text: string, label: string): HTMLButtonEleme
   b.setAttribute("aria-label", label);
   b.title = label;
   return b;
-}
-
-/** Replay errors at or below this are shown green. */
-export const FIDELITY_OK = 1e-5;
-
-export function layerLabel(l: DecodedLayer): string {
-  const dir = l.direction ? ` (${l.direction})` : "";
-  return `${l.name}${dir} · ${l.kind} · ${l.units} unit${l.units === 1 ? "" : "s"}`;
-}
-
-export function fidelityText(err: number): string {
-  return Number.isFinite(err) ? `replay error ${err.toExponential(1)}` : "replay error n/a";
 }
 
 function option(value: string, text: string): HTMLOptionElement {
@@ -235,7 +119,11 @@ export function createControls(container: HTMLElement, store: Store, payload: De
     "mean inside the brushed range minus mean outside it (drag on the time axis, or Alt-drag " +
     "on the heatmap, to brush)";
   const brushText = html("span", "lstmviz-brush-readout");
-  const topBtn = button("lstmviz-top10", `select top ${TOP_N}`, `select the ${TOP_N} units ranked first by the brushed range`);
+  const topBtn = button(
+    "lstmviz-top10",
+    `select top ${TOP_N}`,
+    `select the ${TOP_N} units ranked first by the brushed range`,
+  );
   const clearBtn = button("lstmviz-brush-clear", "×", "clear the brushed range (Esc)");
   const brushGroup = html("span", "lstmviz-group lstmviz-brush-group");
   brushGroup.append(brushText, topBtn, clearBtn);
@@ -244,14 +132,18 @@ export function createControls(container: HTMLElement, store: Store, payload: De
   header.append(playGroup, zoomGroup, labelled("rows", sortSel), brushGroup, spacer, badge);
   container.append(header);
 
-  const player = createPlayer(store, T, (playing) => {
+  let shownPlaying = false;
+  const updatePlay = (): void => {
+    const { playing, playSpeed } = store.state;
+    if (speedSel.value !== String(playSpeed)) speedSel.value = String(playSpeed);
+    if (playing === shownPlaying) return;
+    shownPlaying = playing;
     playBtn.textContent = playing ? "❚❚" : "▶";
     playBtn.setAttribute("aria-pressed", String(playing));
     playBtn.setAttribute("aria-label", playing ? "pause (Space)" : "play (Space)");
     playBtn.title = playBtn.getAttribute("aria-label") ?? "";
     playBtn.classList.toggle("active", playing);
-  });
-  speedSel.value = String(player.speed);
+  };
 
   const updateView = (): void => {
     const s = store.state;
@@ -314,9 +206,11 @@ export function createControls(container: HTMLElement, store: Store, payload: De
   const onEpoch = (): void => {
     if (epochInput) store.set({ epoch: Number(epochInput.value) });
   };
-  const onPlay = (): void => player.toggle();
+  const onPlay = (): void => {
+    store.set({ playing: !store.state.playing });
+  };
   const onSpeed = (): void => {
-    player.speed = Number(speedSel.value);
+    store.set({ playSpeed: Number(speedSel.value) });
   };
   const zoomBy = (factor: number) => (): void => {
     const s = store.state;
@@ -339,42 +233,32 @@ export function createControls(container: HTMLElement, store: Store, payload: De
   const onClear = (): void => {
     store.set(clearBrushPatch(store.state));
   };
-  playBtn.addEventListener("click", onPlay);
-  speedSel.addEventListener("change", onSpeed);
-  zoomIn.addEventListener("click", onZoomIn);
-  zoomOut.addEventListener("click", onZoomOut);
-  zoomReset.addEventListener("click", onZoomReset);
-  sortSel.addEventListener("change", onSort);
-  topBtn.addEventListener("click", onTop);
-  clearBtn.addEventListener("click", onClear);
-  layerSel.addEventListener("change", onLayer);
-  quantitySel.addEventListener("change", onQuantity);
-  sampleSel?.addEventListener("change", onSample);
-  epochInput?.addEventListener("input", onEpochInput);
-  epochInput?.addEventListener("change", onEpoch);
-  const unsubscribe = store.subscribe((_s, changed) => {
+  const life = createLifecycle(store);
+  const listen = life.listen;
+  listen(playBtn, "click", onPlay);
+  listen(speedSel, "change", onSpeed);
+  listen(zoomIn, "click", onZoomIn);
+  listen(zoomOut, "click", onZoomOut);
+  listen(zoomReset, "click", onZoomReset);
+  listen(sortSel, "change", onSort);
+  listen(topBtn, "click", onTop);
+  listen(clearBtn, "click", onClear);
+  listen(layerSel, "change", onLayer);
+  listen(quantitySel, "change", onQuantity);
+  if (sampleSel) listen(sampleSel, "change", onSample);
+  if (epochInput) {
+    listen(epochInput, "input", onEpochInput);
+    listen(epochInput, "change", onEpoch);
+  }
+  life.subscribe((_s, changed) => {
     if (["layer", "quantity", "sample", "epoch"].some((k) => changed.has(k as StateKey))) update();
     if (["window", "brush", "sortMode"].some((k) => changed.has(k as StateKey))) updateView();
+    if (changed.has("playing") || changed.has("playSpeed")) updatePlay();
   });
   update();
   updateView();
+  updatePlay();
 
-  return () => {
-    player.destroy();
-    unsubscribe();
-    playBtn.removeEventListener("click", onPlay);
-    speedSel.removeEventListener("change", onSpeed);
-    zoomIn.removeEventListener("click", onZoomIn);
-    zoomOut.removeEventListener("click", onZoomOut);
-    zoomReset.removeEventListener("click", onZoomReset);
-    sortSel.removeEventListener("change", onSort);
-    topBtn.removeEventListener("click", onTop);
-    clearBtn.removeEventListener("click", onClear);
-    layerSel.removeEventListener("change", onLayer);
-    quantitySel.removeEventListener("change", onQuantity);
-    sampleSel?.removeEventListener("change", onSample);
-    epochInput?.removeEventListener("input", onEpochInput);
-    epochInput?.removeEventListener("change", onEpoch);
-    header.remove();
-  };
+  life.onDispose(() => header.remove());
+  return life.dispose;
 }

@@ -1,11 +1,11 @@
 /**
  * Two small buttons, "PNG" and "SVG", that download the whole explorer as drawn now
- * (js/export.ts), named after the model and the cursor: `<model>-t<timestep>.png`.
+ * (js/export/figure.ts), named after the model and the cursor: `<model>-t<timestep>.png`.
  * The buttons leave themselves out of the figure (`data-lstmviz-export="skip"`).
  */
 import type { DecodedPayload } from "../codecs";
-import { html } from "../dom";
-import { exportFigure, safeFileName, type ExportFormat } from "../export";
+import { html } from "../render/dom";
+import { exportFigure, safeFileName, type ExportFormat } from "../export/figure";
 import type { Store } from "../store";
 
 /** Device pixels per CSS pixel of a downloaded PNG. */
@@ -75,8 +75,7 @@ export function createDownload(container: HTMLElement, store: Store, payload: De
     return button;
   });
   group.append(...buttons);
-  // Beside the controls' header row when there is one (the toolbar holds both), else last.
-  const host = container.querySelector<HTMLElement>(":scope > .lstmviz-header") ?? container;
-  host.append(group);
+  // The explorer mounts it in the toolbar, after the controls (widget.css lays the two out).
+  container.append(group);
   return () => group.remove();
 }

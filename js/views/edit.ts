@@ -14,9 +14,9 @@
  * figures (`explorer.export`) keep the status lines and leave the controls out.
  */
 import { decodeArray, type DecodedArray, type DecodedPayload } from "../codecs";
-import { html, setText, uniqueId } from "../dom";
+import { html, setText, uniqueId } from "../render/dom";
 import type { CounterfactualPayload, EncodedArray } from "../model";
-import { formatValue } from "../scales";
+import { formatValue } from "../math/scales";
 import type { Store } from "../store";
 
 export const REQUEST_TYPE = "lstmviz-edit";
@@ -96,6 +96,36 @@ export function editorFor(
   };
 }
 
+/** The original / edited / difference switch; `pick` runs when another mode is chosen. */
+function modeSwitch(cf: CounterfactualPayload, hasEdits: boolean, pick: (mode: string) => void): HTMLElement {
+  const modes = html("span", "lstmviz-group lstmviz-edit-modes");
+  for (const m of MODES) {
+    const b = button(`lstmviz-edit-mode`, m, `show the ${m} run`);
+    b.dataset.mode = m;
+    b.setAttribute("aria-pressed", String(m === cf.mode));
+    if (m === cf.mode) b.classList.add("active");
+    b.disabled = m !== "original" && !hasEdits;
+    b.addEventListener("click", () => {
+      if (m !== cf.mode) pick(m);
+    });
+    modes.append(b);
+  }
+  return modes;
+}
+
+/** The type-ahead list of the vocabulary, bound to `box`. */
+function vocabList(labels: readonly string[], box: HTMLInputElement): HTMLDataListElement {
+  const list = html("datalist");
+  list.id = uniqueId("lstmviz-vocab");
+  for (const label of labels) {
+    const opt = html("option");
+    opt.value = label; // an attribute, never parsed as HTML
+    list.append(opt);
+  }
+  box.setAttribute("list", list.id);
+  return list;
+}
+
 export function createEditor(
   container: HTMLElement,
   store: Store,
@@ -109,23 +139,12 @@ export function createEditor(
   root.setAttribute("role", "group");
   root.setAttribute("aria-label", "edit the input at the cursor step and compare the runs");
 
-  // Mode switch.
-  const modes = html("span", "lstmviz-group lstmviz-edit-modes");
   const hasEdits = cf.edits.length > 0;
-  for (const m of MODES) {
-    const b = button(`lstmviz-edit-mode`, m, `show the ${m} run`);
-    b.dataset.mode = m;
-    b.setAttribute("aria-pressed", String(m === cf.mode));
-    if (m === cf.mode) b.classList.add("active");
-    b.disabled = m !== "original" && !hasEdits;
-    b.addEventListener("click", () => {
-      if (m === cf.mode) return;
-      busy(true);
-      model.set("mode", m);
-      model.save_changes();
-    });
-    modes.append(b);
-  }
+  const modes = modeSwitch(cf, hasEdits, (m) => {
+    busy(true);
+    model.set("mode", m);
+    model.save_changes();
+  });
 
   // The step editor.
   const editor = html("span", "lstmviz-group lstmviz-edit-step");
@@ -139,21 +158,10 @@ export function createEditor(
   const apply = button("lstmviz-edit-apply", "apply", "run the model with this step changed");
   controls.push(apply);
   editor.append(where, box, apply);
-  let list: HTMLDataListElement | null = null;
   if (cf.input === "tokens") {
     box.placeholder = cf.vocab ? "new token (type)" : "new token id";
     box.setAttribute("aria-label", "new token for the cursor step");
-    if (cf.vocab) {
-      list = html("datalist");
-      list.id = uniqueId("lstmviz-vocab");
-      for (const label of cf.vocab.labels) {
-        const opt = html("option");
-        opt.value = label; // an attribute, never parsed as HTML
-        list.append(opt);
-      }
-      box.setAttribute("list", list.id);
-      editor.append(list);
-    }
+    if (cf.vocab) editor.append(vocabList(cf.vocab.labels, box));
   } else {
     box.placeholder = cf.features > 1 ? `value, or ${cf.features} values` : "value";
     box.setAttribute("aria-label", "new input value(s) for the cursor step");

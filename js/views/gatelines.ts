@@ -8,229 +8,34 @@
  * candidate h̃) get their own [-1, 1] panel below it. Absent when no layer has gates; hidden
  * for layers without them (SimpleRNN).
  *
- * Per (layer, sample, gate) the per-step mean/sd is computed once (series.ts cachedStepStats);
+ * Per (layer, sample, gate) the per-step mean/sd is computed once (math/steps.ts cachedStepStats);
  * a redraw reduces only the window to pixel columns (lod.ts envelope). Scrubbing only moves the
  * cursor (track.ts) and the values in the legend.
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, setText, svg } from "../dom";
-import { seriesLod, type Envelope } from "../lod";
-import { colorScaleFor, formatValue } from "../scales";
-import {
-  cachedStepStats,
-  columns,
-  cssVar,
-  fillBand,
-  markColumns,
-  NAN_COLOR,
-  SERIES_COLORS,
-  shadePadding,
-  strokeEnvelope,
-  type StepStats,
-} from "../series";
+import { type DecodedLayer, type DecodedPayload, findLayer } from "../codecs";
+import { type Gate, gatesOf } from "../math/gates";
+import { type Envelope, seriesLod } from "../math/lod";
+import { colorScaleFor } from "../math/scales";
+import { shortTick } from "../parts/labels";
+import { createReadout, keyNote, keyRow, type Readout, shortValue } from "../parts/readout";
+import { createTrack, type TrackGeom } from "../parts/track";
+import { svg } from "../render/dom";
+import { cachedStepStats, type StepStats } from "../math/steps";
+import { columns } from "../math/columns";
+import { fillBand, markColumns, shadePadding, strokeEnvelope } from "../render/series";
+import { themeVar as cssVar } from "../render/theme";
+import { NAN_COLOR } from "../math/scales";
+import { shownUnits, unitsNote } from "../selection";
 import type { Store } from "../store";
-import { createTrack, TRACK_MARGIN, type Track, type TrackGeom } from "../track";
-
-/** Fixed colours of the usual gates (GRU's update gate keeps like LSTM's forget gate). */
-export const GATE_COLORS: Record<string, string> = {
-  input: "#4e79a7",
-  forget: "#f28e2b",
-  cell: "#b07aa1",
-  output: "#59a14f",
-  update: "#f28e2b",
-  reset: "#76b7b2",
-  candidate: "#b07aa1",
-};
-
-export function gateColor(name: string, index: number): string {
-  return GATE_COLORS[name] ?? SERIES_COLORS[index % SERIES_COLORS.length];
-}
 
 const SIG_H = 92;
 const TANH_H = 46;
 const GAP = 14;
-
-export interface Gate {
-  name: string;
-  array: DecodedArray;
-  /** Signed (tanh) gate: drawn in the [-1, 1] panel. */
-  signed: boolean;
-  color: string;
-}
-
-/** The gates of a layer, in payload order, with their panel and colour. */
-export function gatesOf(layer: DecodedLayer): Gate[] {
-  const out: Gate[] = [];
-  for (const [key, array] of layer.arrays) {
-    if (!key.startsWith("gate:")) continue;
-    const name = key.slice(5);
-    const signed = colorScaleFor(array, key).kind === "diverging";
-    out.push({ name, array, signed, color: gateColor(name, out.length) });
-  }
-  return out;
-}
-
-// ---- a small HTML legend (shared by the line tracks) -------------------------------------------
-
-/**
- * One legend row in a track's side column: a swatch (`style` "line", "dash" or "tick") and a
- * label (text). Returns the row.
- */
-export function keyRow(parent: HTMLElement, color: string, label: string, style = "line"): HTMLElement {
-  const row = html("div", "lstmviz-key");
-  const sw = html("span", `lstmviz-key-swatch ${style}`);
-  sw.style.setProperty("--key-color", color);
-  row.append(sw, html("span", "lstmviz-key-label", label));
-  parent.append(row);
-  return row;
-}
-
-/** A muted note line in a side column. */
-export function keyNote(parent: HTMLElement, text: string): HTMLElement {
-  const n = html("div", "lstmviz-key-note", text);
-  parent.append(n);
-  return n;
-}
-
-/** Short number for the readouts (3 significant digits). */
-export function shortValue(v: number): string {
-  if (!Number.isFinite(v)) return formatValue(v);
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-2 || a >= 1e4)) return v.toExponential(1);
-  return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
-}
-
-/** One part of a readout: a coloured name (optional) and a value. */
-export type ReadoutPart = { name?: string; color?: string; value: string };
-
-export interface Readout {
-  set(parts: readonly ReadoutPart[]): void;
-}
-
-let measureCtx: CanvasRenderingContext2D | null | undefined;
-/** Width of `text` in px at `font` (canvas measureText: no layout), or an estimate. */
-export function textWidth(text: string, font: string): number {
-  if (measureCtx === undefined) measureCtx = context2d(html("canvas"));
-  if (measureCtx) {
-    measureCtx.font = font;
-    return measureCtx.measureText(text).width;
-  }
-  return text.length * 6;
-}
-
-/**
- * Values at the cursor, right-aligned in a track's title row ("input 0.51  forget 0.72 …").
- * Hidden when it would run into the title (narrow widgets). Setting new values only rewrites
- * text (no layout reads), so it is cheap on every timestep.
- */
-export function createReadout(track: Track): Readout {
-  const text = svg("text", { class: "lstmviz-caption lstmviz-track-readout", y: 12, "text-anchor": "end" });
-  track.svg.append(text);
-  let names = "";
-  let values: SVGTSpanElement[] = [];
-  let drawnX = "";
-  let drawnVis = "";
-  const GAP = 9;
-  return {
-    set(parts) {
-      const key = parts.map((p) => `${p.name ?? ""}\u0000${p.color ?? ""}`).join("\u0001");
-      if (key !== names || values.length !== parts.length) {
-        names = key;
-        text.replaceChildren();
-        values = parts.map((p, i) => {
-          if (p.name) {
-            const n = svg("tspan", { class: "lstmviz-readout-name", dx: i ? GAP : 0 });
-            if (p.color) n.setAttribute("fill", p.color);
-            n.textContent = p.name;
-            text.append(n);
-          }
-          const v = svg("tspan", p.name ? { dx: 3 } : { dx: i ? GAP : 0 });
-          text.append(v);
-          return v;
-        });
-      }
-      parts.forEach((p, i) => {
-        setText(values[i], p.value);
-      });
-      const g = track.geom();
-      const x = String(TRACK_MARGIN.left + g.width);
-      if (x !== drawnX) text.setAttribute("x", (drawnX = x));
-      const font = "11px sans-serif";
-      let w = 0;
-      parts.forEach((p, i) => {
-        w += (i ? GAP : 0) + (p.name ? textWidth(p.name, `600 ${font}`) + 3 : 0) + textWidth(p.value, font);
-      });
-      const fits = textWidth(track.title.textContent ?? "", `600 ${font}`) + w + 16 <= g.width;
-      const vis = fits ? "visible" : "hidden";
-      if (vis !== drawnVis) text.setAttribute("visibility", (drawnVis = vis));
-    },
-  };
-}
-
-/**
- * Tick labels of a log axis over `domain`: powers of ten ("10⁻³"); over fewer than two decades
- * also 2× and 5× ("0.2", "5"), so a narrow domain still has a few labels. Others are blank.
- */
-export function logTickLabel(v: number, domain: readonly [number, number]): string {
-  if (!(v > 0)) return "";
-  const p = pow10Label(v);
-  if (p) return p;
-  if (Math.log10(domain[1] / domain[0]) >= 2) return "";
-  const mant = v / 10 ** Math.floor(Math.log10(v) + 1e-9);
-  if (Math.abs(mant - 2) > 1e-6 && Math.abs(mant - 5) > 1e-6) return "";
-  return v >= 1e-3 && v < 1e4 ? String(Number(v.toPrecision(1))) : v.toExponential(0).replace("+", "");
-}
-
-const SUPERSCRIPT: Record<string, string> = {
-  "-": "⁻",
-  "0": "⁰",
-  "1": "¹",
-  "2": "²",
-  "3": "³",
-  "4": "⁴",
-  "5": "⁵",
-  "6": "⁶",
-  "7": "⁷",
-  "8": "⁸",
-  "9": "⁹",
-};
-
-/** Tick label of a power of ten: "10⁻³" (other ticks of a log axis stay unlabelled). */
-export function pow10Label(v: number): string {
-  const e = Math.log10(v);
-  const k = Math.round(e);
-  if (!(v > 0) || Math.abs(e - k) > 1e-9) return "";
-  if (k === 0) return "1";
-  if (k === 1) return "10";
-  return `10${[...String(k)].map((c) => SUPERSCRIPT[c] ?? c).join("")}`;
-}
-
-/** At most this many selected units get their own lines (a health group may select dozens). */
-export const MAX_UNIT_LINES = 8;
-
-/** The selected units that get lines: the first MAX_UNIT_LINES of those the layer has. */
-export function shownUnits(selected: readonly number[], units: number): number[] {
-  return selected.filter((u) => u < units).slice(0, MAX_UNIT_LINES);
-}
-
-/** "thin: units 1, 4, 9" (+ "first 8 of 30"), or "" when none is selected. */
-export function unitsNote(selected: readonly number[], units: number): string {
-  const all = selected.filter((u) => u < units);
-  const shown = all.slice(0, MAX_UNIT_LINES);
-  if (!shown.length) return "";
-  const more = all.length > shown.length ? ` (first ${shown.length} of ${all.length})` : "";
-  return `thin: unit${shown.length > 1 ? "s" : ""} ${shown.join(", ")}${more}`;
-}
-
-/** "0", "0.5", "1", "−1": ticks without trailing zeros, with a real minus sign. */
-export function shortTick(v: number): string {
-  const r = Math.round(v * 1000) / 1000;
-  return (r < 0 ? "−" : "") + String(Math.abs(r));
-}
 
 interface Panel {
   signed: boolean;
@@ -281,7 +86,9 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
       const h = height - top;
       let m = 1;
       for (const g of gates) if (g.signed) m = Math.max(m, colorScaleFor(g.array, `gate:${g.name}`).domain[1]);
-      const y = scaleLinear().domain([-m, m]).range([top + h, top]);
+      const y = scaleLinear()
+        .domain([-m, m])
+        .range([top + h, top]);
       out.push({ signed: true, top, height: h, y, domain: [-m, m] });
     }
     return out;
@@ -341,7 +148,11 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
       if (!p) return;
       const ticks = p.signed ? [p.domain[0], 0, p.domain[1]] : [0, 0.5, 1];
       select(g).call(
-        axisLeft(scaleLinear().domain(p.domain).range([p.top + p.height, p.top]))
+        axisLeft(
+          scaleLinear()
+            .domain(p.domain)
+            .range([p.top + p.height, p.top]),
+        )
           .tickValues(ticks)
           .tickFormat((v) => shortTick(v as number))
           .tickSize(3)
@@ -374,8 +185,18 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
         const mean = columns(meanLod, geom.win, geom.width, T);
         cols.set(g.name, {
           mean,
-          lo: columns(seriesLod(st.lo, "", () => ({ values: st.lo })), geom.win, geom.width, T),
-          hi: columns(seriesLod(st.hi, "", () => ({ values: st.hi })), geom.win, geom.width, T),
+          lo: columns(
+            seriesLod(st.lo, "", () => ({ values: st.lo })),
+            geom.win,
+            geom.width,
+            T,
+          ),
+          hi: columns(
+            seriesLod(st.hi, "", () => ({ values: st.hi })),
+            geom.win,
+            geom.width,
+            T,
+          ),
           bad: meanLod.bad ? meanLod.bad.flags(mean) : null,
         });
       }
@@ -442,12 +263,11 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
   t.overlay.append(zeroLine, ...labels);
   decorate();
   t.invalidate();
-  const unsubscribe = store.subscribe((_st, changed) => {
+  const life = createLifecycle(store);
+  life.onDispose(() => t.destroy());
+  life.subscribe((_st, changed) => {
     if (changed.has("layer")) decorate();
     if (changed.has("timestep") && !t.root.hidden) updateValues();
   });
-  return () => {
-    unsubscribe();
-    t.destroy();
-  };
+  return life.dispose;
 }

@@ -10,10 +10,11 @@
  * absent when no layer has any.
  */
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { html } from "../dom";
-import { createHeatmapPanel, type HeatmapPanel } from "../heatmap-panel";
-import { clamp } from "../layout";
-import { colorScaleFor } from "../scales";
+import { html } from "../render/dom";
+import { createHeatmapPanel, type HeatmapPanel } from "../parts/heatmap/panel";
+import { clamp } from "../math/layout";
+import { colorScaleFor } from "../math/scales";
+import { createLifecycle } from "../parts/lifecycle";
 import type { Store } from "../store";
 
 /** Conventional symbol of a gate. */
@@ -92,15 +93,15 @@ export function createGates(container: HTMLElement, store: Store, payload: Decod
     });
   };
 
-  const unsubscribe = store.subscribe((_s, changed) => {
+  const life = createLifecycle(store);
+  life.subscribe((_s, changed) => {
     if (changed.has("layer")) build();
   });
   build();
-
-  return () => {
-    unsubscribe();
+  life.onDispose(() => {
     for (const p of panels) p.destroy();
     panels = [];
     root.remove();
-  };
+  });
+  return life.dispose;
 }

@@ -6,26 +6,22 @@
  *
  * Absent when no layer has gradient norms; hidden for layers without them.
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { axisLeft } from "d3-axis";
 import { scaleLog } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { html, svg } from "../dom";
-import type { Envelope } from "../lod";
-import {
-  columns,
-  envelopeExtent,
-  logDomain,
-  markColumns,
-  NAN_COLOR,
-  sampleLod,
-  shadePadding,
-  strokeEnvelope,
-} from "../series";
+import { html, svg } from "../render/dom";
+import type { Envelope } from "../math/lod";
+import { columns, envelopeExtent, logDomain, sampleLod } from "../math/columns";
+import { markColumns, shadePadding, strokeEnvelope } from "../render/series";
+import { NAN_COLOR } from "../math/scales";
 import type { Store } from "../store";
-import { createTrack, type TrackGeom } from "../track";
-import { createReadout, gateColor, logTickLabel, shortValue, type Readout } from "./gatelines";
+import { createTrack, type TrackGeom } from "../parts/track";
+import { createReadout, shortValue, type Readout } from "../parts/readout";
+import { gateColor } from "../math/gates";
+import { logTickLabel } from "../parts/labels";
 
 const HEIGHT = 96;
 const STATE_COLORS: Record<string, string> = { h: "#e15759", c: "#9c755f" };
@@ -183,12 +179,11 @@ export function createGradients(container: HTMLElement, store: Store, payload: D
   t.overlay.append(empty);
   decorate();
   t.invalidate();
-  const unsubscribe = store.subscribe((_st, changed) => {
+  const life = createLifecycle(store);
+  life.onDispose(() => t.destroy());
+  life.subscribe((_st, changed) => {
     if (changed.has("layer")) decorate();
     if (changed.has("timestep") && !t.root.hidden) updateValues();
   });
-  return () => {
-    unsubscribe();
-    t.destroy();
-  };
+  return life.dispose;
 }

@@ -6,11 +6,13 @@
  * findings, and the layer's replay-fidelity badge. Hidden for layers without health.
  */
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { html } from "../dom";
+import { html } from "../render/dom";
 import type { HealthPayload } from "../model";
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
-import { chipSelection, layerTitle, sameUnits } from "../weightmath";
-import { fidelityText, FIDELITY_OK } from "./controls";
+import { chipSelection, sameUnits } from "../selection";
+import { layerTitle } from "../parts/labels";
+import { fidelityText, FIDELITY_OK } from "../parts/labels";
 
 /** "units 1, 4, 7, … (12)": the units of a group, shortened for a tooltip. */
 export function unitList(units: readonly number[], max = 24): string {
@@ -29,7 +31,7 @@ export function createHealth(container: HTMLElement, store: Store, payload: Deco
 
   const root = html("div", "lstmviz-view lstmviz-card lstmviz-health");
   root.dataset.view = "health";
-  // head: the shared card classes (js/card.ts): titles + controls (the fidelity badge)
+  // head: the shared card classes (js/parts/card.ts): titles + controls (the fidelity badge)
   const head = html("div", "lstmviz-card-head");
   const titles = html("div", "lstmviz-card-titles");
   const title = html("div", "lstmviz-card-title");
@@ -111,17 +113,14 @@ export function createHealth(container: HTMLElement, store: Store, payload: Deco
     const c = chipOf(e);
     if (c) store.set({ selectedUnits: chipSelection(store.state.selectedUnits, c.units) });
   };
-  chips.addEventListener("click", onClick);
-
-  const unsubscribe = store.subscribe((_s, changed: ReadonlySet<StateKey>) => {
+  const life = createLifecycle(store);
+  life.listen(chips, "click", onClick);
+  life.subscribe((_s, changed: ReadonlySet<StateKey>) => {
     if (changed.has("layer")) update();
     if (changed.has("selectedUnits") || changed.has("layer")) markChips();
   });
   update();
 
-  return () => {
-    unsubscribe();
-    chips.removeEventListener("click", onClick);
-    root.remove();
-  };
+  life.onDispose(() => root.remove());
+  return life.dispose;
 }

@@ -3,13 +3,12 @@
  * sample, rows = units in the store's sort order, columns = the steps of the zoom window
  * (min/max-aggregated to pixel resolution when they do not fit). A colour legend beside it,
  * a cursor at the store's timestep. Everything is drawn by the shared panel in
- * js/heatmap-panel.ts (also used by the gate small multiples, views/gates.ts).
+ * parts/heatmap/panel.ts (also used by the gate small multiples, views/gates.ts).
  */
 import type { DecodedPayload } from "../codecs";
-import { html } from "../dom";
-import { createHeatmapPanel, HEATMAP_MARGIN, toggleUnit } from "../heatmap-panel";
+import { html } from "../render/dom";
+import { createHeatmapPanel } from "../parts/heatmap/panel";
 import type { Store } from "../store";
-import { LEGEND_WIDTH } from "./legend";
 
 export function createHeatmap(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
   const root = html("div", "lstmviz-view lstmviz-heatmap-view");
@@ -21,5 +20,3 @@ export function createHeatmap(container: HTMLElement, store: Store, payload: Dec
     root.remove();
   };
 }
-
-export { HEATMAP_MARGIN, LEGEND_WIDTH, toggleUnit };

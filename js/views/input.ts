@@ -14,32 +14,22 @@
  * Absent when the payload has none of tokens / input / saliency. Padded steps are shaded grey;
  * NaN/Inf input values are gaps with a magenta mark.
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import type { DecodedPayload } from "../codecs";
-import { context2d, html, setText, svg } from "../dom";
-import type { Envelope } from "../lod";
-import {
-  clipChars,
-  columns,
-  cssVar,
-  displayToken,
-  envelopeExtent,
-  markColumns,
-  NAN_COLOR,
-  paddedDomain,
-  sampleLod,
-  shadePadding,
-  spanPx,
-  strokeEnvelope,
-  thinnedSteps,
-  tokenStride,
-} from "../series";
+import { context2d, html, setText, svg } from "../render/dom";
+import type { Envelope } from "../math/lod";
+import { clipChars, displayToken, thinnedSteps, tokenStride } from "../math/tokens";
+import { columns, envelopeExtent, paddedDomain, sampleLod, spanPx } from "../math/columns";
+import { markColumns, shadePadding, strokeEnvelope } from "../render/series";
+import { themeVar as cssVar } from "../render/theme";
+import { NAN_COLOR } from "../math/scales";
 import type { Store } from "../store";
-import { createTrack, type TrackGeom } from "../track";
-import { createReadout, shortValue, textWidth, type Readout } from "./gatelines";
+import { createTrack, type TrackGeom } from "../parts/track";
+import { createReadout, shortValue, textWidth, type Readout } from "../parts/readout";
 
 const TOKEN_H = 20;
 const LINES_H = 80;
@@ -234,8 +224,7 @@ export function createInputTrack(container: HTMLElement, store: Store, payload: 
     shadePadding(ctx, payload.lengths[b] ?? T, geom, 0, geom.height);
   };
 
-  const title =
-    mode === "tokens" ? "input tokens" : mode === "lines" ? (input?.label ?? "input") : "input saliency";
+  const title = mode === "tokens" ? "input tokens" : mode === "lines" ? (input?.label ?? "input") : "input saliency";
   let track: ReturnType<typeof createTrack> | undefined;
   track = createTrack(container, store, payload, {
     name: "input",
@@ -271,15 +260,14 @@ export function createInputTrack(container: HTMLElement, store: Store, payload: 
   placeCursorLabel();
   updateReadout();
   tr.invalidate();
-  const unsubscribe = store.subscribe((_s, changed) => {
+  const life = createLifecycle(store);
+  life.onDispose(() => tr.destroy());
+  life.subscribe((_s, changed) => {
     if (changed.has("window")) placeCursorLabel();
     if (changed.has("timestep") || changed.has("sample")) {
       placeCursorLabel();
       updateReadout();
     }
   });
-  return () => {
-    unsubscribe();
-    tr.destroy();
-  };
+  return life.dispose;
 }

@@ -8,8 +8,8 @@
  * only.
  */
 import type { DecodedPayload } from "../codecs";
-import { html } from "../dom";
-import { clamp, clampWindow } from "../layout";
+import { html } from "../render/dom";
+import { clamp, clampWindow } from "../math/layout";
 import type { Store } from "../store";
 
 /** One match as Python sends it (lstmviz_widget/widget/explorer.py `_on_store_msg`). */

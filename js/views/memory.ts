@@ -1,6 +1,6 @@
 /**
  * Memory flow: at each step, how much of the state is carried over from the past and how much
- * is written now (series.ts `splitState`).
+ * is written now (math/flow.ts `splitState`).
  *
  * - LSTM: written = i ⊙ g, carried = c_t − written = f ⊙ c_{t−1}.
  * - GRU: written = (1 − z) ⊙ h̃, carried = h_t − written = z ⊙ h_{t−1}.
@@ -10,31 +10,23 @@
  * At padded steps the state is held: nothing is written. Absent when no layer is an LSTM/GRU
  * with its gates; hidden for other layers (SimpleRNN).
  */
+import { createLifecycle } from "../parts/lifecycle";
 import { axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { svg } from "../dom";
-import { seriesLod, type Envelope } from "../lod";
-import {
-  cachedFlowStats,
-  columns,
-  cssVar,
-  envelopeExtent,
-  fillUnder,
-  flowInputs,
-  markColumns,
-  NAN_COLOR,
-  shadePadding,
-  strokeEnvelope,
-  writtenAt,
-  type FlowInputs,
-  type FlowStats,
-} from "../series";
+import { svg } from "../render/dom";
+import { seriesLod, type Envelope } from "../math/lod";
+import { cachedFlowStats, flowInputs, writtenAt, type FlowInputs, type FlowStats } from "../math/flow";
+import { columns, envelopeExtent } from "../math/columns";
+import { fillUnder, markColumns, shadePadding, strokeEnvelope } from "../render/series";
+import { themeVar as cssVar } from "../render/theme";
+import { NAN_COLOR } from "../math/scales";
 import type { Store } from "../store";
-import { createTrack, type TrackGeom } from "../track";
-import { createReadout, keyNote, keyRow, shortValue, shownUnits, unitsNote, type Readout } from "./gatelines";
+import { createTrack, type TrackGeom } from "../parts/track";
+import { createReadout, keyNote, keyRow, shortValue, type Readout } from "../parts/readout";
+import { shownUnits, unitsNote } from "../selection";
 
 const HEIGHT = 90;
 export const CARRIED_COLOR = "#4e79a7";
@@ -42,6 +34,18 @@ export const WRITTEN_COLOR = "#f28e2b";
 
 function inputsOf(layer: DecodedLayer): FlowInputs | null {
   return flowInputs(layer.arrays);
+}
+
+/** The side column's keys for an LSTM's or a GRU's flow; returns the (empty) units note. */
+function flowKeys(side: HTMLElement, kind: "LSTM" | "GRU"): HTMLElement {
+  side.replaceChildren();
+  const carried = keyRow(side, CARRIED_COLOR, "carried", "line");
+  const written = keyRow(side, WRITTEN_COLOR, "written", "line");
+  carried.title = kind === "LSTM" ? "f ⊙ c(t−1) = c(t) − i ⊙ g" : "z ⊙ h(t−1) = h(t) − (1 − z) ⊙ h̃";
+  written.title = kind === "LSTM" ? "i ⊙ g" : "(1 − z) ⊙ h̃";
+  const parts = kind === "LSTM" ? "|f⊙c₋₁| vs |i⊙g|" : "|z⊙h₋₁| vs |(1−z)⊙h̃|";
+  keyNote(side, `${parts}, mean over units`);
+  return keyNote(side, "");
 }
 
 export function createMemoryFlow(container: HTMLElement, store: Store, payload: DecodedPayload): (() => void) | null {
@@ -67,15 +71,7 @@ export function createMemoryFlow(container: HTMLElement, store: Store, payload: 
     const side = track?.side;
     if (!side || legendKind === kind) return;
     legendKind = kind;
-    side.replaceChildren();
-    const carried = keyRow(side, CARRIED_COLOR, "carried", "line");
-    const written = keyRow(side, WRITTEN_COLOR, "written", "line");
-    carried.title =
-      kind === "LSTM" ? "f ⊙ c(t−1) = c(t) − i ⊙ g" : "z ⊙ h(t−1) = h(t) − (1 − z) ⊙ h̃";
-    written.title = kind === "LSTM" ? "i ⊙ g" : "(1 − z) ⊙ h̃";
-    const parts = kind === "LSTM" ? "|f⊙c₋₁| vs |i⊙g|" : "|z⊙h₋₁| vs |(1−z)⊙h̃|";
-    keyNote(side, `${parts}, mean over units`);
-    unitNote = keyNote(side, "");
+    unitNote = flowKeys(side, kind);
   };
 
   const updateValues = (): void => {
@@ -118,7 +114,12 @@ export function createMemoryFlow(container: HTMLElement, store: Store, payload: 
       const carried = columns(carriedLod, geom.win, geom.width, T);
       base = {
         carried,
-        written: columns(seriesLod(stats.written, "", () => ({ values: stats.written })), geom.win, geom.width, T),
+        written: columns(
+          seriesLod(stats.written, "", () => ({ values: stats.written })),
+          geom.win,
+          geom.width,
+          T,
+        ),
         bad: carriedLod.bad ? carriedLod.bad.flags(carried) : null,
       };
     }
@@ -196,12 +197,11 @@ export function createMemoryFlow(container: HTMLElement, store: Store, payload: 
   t.yAxis.append(axis);
   decorate();
   t.invalidate();
-  const unsubscribe = store.subscribe((_st, changed) => {
+  const life = createLifecycle(store);
+  life.onDispose(() => t.destroy());
+  life.subscribe((_st, changed) => {
     if (changed.has("layer")) decorate();
     if (changed.has("timestep") && !t.root.hidden) updateValues();
   });
-  return () => {
-    unsubscribe();
-    t.destroy();
-  };
+  return life.dispose;
 }

@@ -13,113 +13,33 @@ import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear, type ScaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, svg } from "../dom";
-import { createFrame, observeResize } from "../raf";
-import { formatValue, parseColor } from "../scales";
+import { type DecodedLayer, type DecodedPayload, findLayer } from "../codecs";
+import { binDensity, DENSITY_THRESHOLD, type DensityGrid, densityToRGBA } from "../math/density";
+import { formatValue, parseColor } from "../math/scales";
+import { formatPow10, symlog, symlogTicks } from "../math/symlog";
+import { collectWeightPoints, type LayerPoints, type Segment } from "../math/weight-points";
+import { layerTitle } from "../parts/labels";
+import { createLifecycle } from "../parts/lifecycle";
+import { placeTooltip } from "../parts/tooltip";
+import { context2d, html, svg } from "../render/dom";
+import { themeVar } from "../render/theme";
+import { toggleUnit } from "../selection";
 import type { StateKey, Store } from "../store";
-import { onThemeChange, themeVar } from "../theme";
-import {
-  binDensity,
-  DENSITY_THRESHOLD,
-  densityToRGBA,
-  formatPow10,
-  layerTitle,
-  matrixDims,
-  symlog,
-  symlogConstant,
-  symlogTicks,
-  weightXRange,
-  type DensityGrid,
-} from "../weightmath";
-import { gateColor as namedGateColor } from "./gatelines";
-import { toggleUnit } from "./heatmap";
 
 const M = { top: 8, right: 12, bottom: 34, left: 58 } as const;
 const PLOT_H = 230;
-const PART_NAME: Record<string, string> = { kernel: "input kernel", recurrent_kernel: "recurrent kernel", bias: "bias" };
-
-/** One (gate, part): its weights and their gradients, (rows, U) in C order. */
-interface Segment {
-  gate: number;
-  gateName: string;
-  part: string;
-  w: Float32Array;
-  g: Float32Array;
-  /** symlog(g, c): the y of each point before scaling (computed once per layer). */
-  sy: Float32Array;
-  rows: number;
-  units: number;
-}
-
-interface LayerPoints {
-  layer: DecodedLayer;
-  gates: string[];
-  segments: Segment[];
-  n: number;
-  /** Symlog threshold and the x / y extents. */
-  c: number;
-  /** Range of the finite weights; max |∂L/∂w|. */
-  loW: number;
-  hiW: number;
-  maxG: number;
-  nonFinite: number;
-  /** Finite weights outside [loW, hiW], drawn on its edges. */
-  beyond: number;
-  /** CSS colour of each gate: the gate tracks' (views/gatelines.ts), so a gate looks the same everywhere. */
-  colors: string[];
-}
-
-
-
-function collect(layer: DecodedLayer): LayerPoints | null {
-  const W = layer.weights;
-  const G = layer.weightGrads;
-  if (!W || !G) return null;
-  const gates = [...W.keys()];
-  const segments: Segment[] = [];
-  gates.forEach((gateName, gate) => {
-    for (const [part, w] of W.get(gateName) ?? new Map<string, DecodedArray>()) {
-      const g = G.get(gateName)?.get(part);
-      if (!g || g.data.length !== w.data.length) continue;
-      const [rows, units] = matrixDims(w);
-      segments.push({ gate, gateName, part, w: w.data, g: g.data, sy: new Float32Array(0), rows, units });
-    }
-  });
-  if (segments.length === 0) return null;
-  let maxG = 0;
-  let n = 0;
-  let nonFinite = 0;
-  for (const s of segments) {
-    n += s.w.length;
-    for (let i = 0; i < s.w.length; i++) {
-      const w = s.w[i];
-      const b = Math.abs(s.g[i]);
-      if (w - w !== 0 || b === Infinity || b !== b) {
-        nonFinite++;
-        continue;
-      }
-      if (b > maxG) maxG = b;
-    }
-  }
-  const c = symlogConstant(segments.map((s) => s.g));
-  for (const s of segments) {
-    const sy = new Float32Array(s.g.length);
-    for (let i = 0; i < sy.length; i++) sy[i] = symlog(s.g[i], c);
-    s.sy = sy;
-  }
-  // x range: all weights, or without far outliers (weightXRange); those sit on the edges
-  const { lo, hi, beyond } = weightXRange(segments.map((s) => s.w));
-  const colors = gates.map((g, k) => namedGateColor(g, k));
-  return { layer, gates, segments, n, c, loW: lo, hiW: hi, maxG, nonFinite, beyond, colors };
-}
+const PART_NAME: Record<string, string> = {
+  kernel: "input kernel",
+  recurrent_kernel: "recurrent kernel",
+  bias: "bias",
+};
 
 export function createScatter(container: HTMLElement, store: Store, payload: DecodedPayload): (() => void) | null {
   if (!payload.layers.some((l) => l.weights && l.weightGrads)) return null;
 
   const root = html("div", "lstmviz-view lstmviz-card lstmviz-scatter");
   root.dataset.view = "scatter";
-  // head: the shared card classes (js/card.ts): titles (title, subtitle) + controls
+  // head: the shared card classes (js/parts/card.ts): titles (title, subtitle) + controls
   const head = html("div", "lstmviz-card-head");
   const titles = html("div", "lstmviz-card-titles");
   const title = html("div", "lstmviz-card-title");
@@ -186,14 +106,20 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
     width = Math.max(0, plotWidth - M.left - M.right);
     const pad = 0.04 * (p.hiW - p.loW || 1);
     const Y = symlog((p.maxG || p.c) * 1.15, p.c);
-    x = scaleLinear().domain([p.loW - pad, p.hiW + pad]).range([0, width]);
+    x = scaleLinear()
+      .domain([p.loW - pad, p.hiW + pad])
+      .range([0, width]);
     y = scaleLinear().domain([-Y, Y]).range([PLOT_H, 0]);
     const total = PLOT_H + M.top + M.bottom;
     plot.style.height = `${total}px`;
     axes.setAttribute("width", String(width + M.left + M.right));
     axes.setAttribute("height", String(total));
     xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + PLOT_H})`);
-    select(xAxisG).call(axisBottom(x).ticks(Math.max(2, Math.floor(width / 70))).tickSizeOuter(0));
+    select(xAxisG).call(
+      axisBottom(x)
+        .ticks(Math.max(2, Math.floor(width / 70)))
+        .tickSizeOuter(0),
+    );
     const ticks = symlogTicks(p.maxG, p.c, PLOT_H >= 200 ? 3 : 2);
     yAxisG.setAttribute("transform", `translate(${M.left}, ${M.top})`);
     select(yAxisG).call(
@@ -319,7 +245,7 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
   const draw = (): void => {
     const layer = findLayer(payload, store.state.layer);
     if (dirtyLayer || !pts || pts.layer !== layer) {
-      if (!cache.has(layer)) cache.set(layer, collect(layer));
+      if (!cache.has(layer)) cache.set(layer, collectWeightPoints(layer));
       pts = cache.get(layer) ?? null;
       dirtyLayer = false;
       dirtyLayout = true;
@@ -364,8 +290,9 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
     }
   };
 
-  const frame = createFrame(draw, (e) => store.reportError(e));
-  const unsubscribe = store.subscribe((_s, changed: ReadonlySet<StateKey>) => {
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
+  life.subscribe((_s, changed: ReadonlySet<StateKey>) => {
     if (changed.has("layer")) dirtyLayer = true;
     if (changed.has("hoverUnit") || changed.has("selectedUnits")) dirtyOverlay = true;
     if (dirtyLayer || dirtyOverlay) frame.schedule();
@@ -395,15 +322,7 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
   };
 
   const place = (e: MouseEvent, lines: string[]): void => {
-    tooltip.replaceChildren(...lines.map((l) => html("div", undefined, l)));
-    tooltip.hidden = false;
-    const r = plot.getBoundingClientRect();
-    const ex = e.clientX - r.left;
-    const ey = e.clientY - r.top;
-    const tw = tooltip.offsetWidth || 160;
-    const left = ex + 14 + tw > r.width ? ex - 14 - tw : ex + 14;
-    tooltip.style.left = `${Math.max(0, left)}px`;
-    tooltip.style.top = `${Math.max(0, ey + 12)}px`;
+    placeTooltip(tooltip, plot, e, lines);
   };
 
   let hoverHit: number | null = null;
@@ -449,9 +368,18 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
     const row = Math.floor(idx / s.units);
     hoverHit = unit;
     const from =
-      s.part === "kernel" ? `input ${row} → unit ${unit}` : s.part === "recurrent_kernel" ? `unit ${row} → unit ${unit}` : `unit ${unit}`;
+      s.part === "kernel"
+        ? `input ${row} → unit ${unit}`
+        : s.part === "recurrent_kernel"
+          ? `unit ${row} → unit ${unit}`
+          : `unit ${unit}`;
     store.set({ hoverUnit: unit });
-    place(e, [`${s.gateName} · ${PART_NAME[s.part] ?? s.part}`, from, `w = ${formatValue(s.w[idx])}`, `∂L/∂w = ${formatValue(s.g[idx])}`]);
+    place(e, [
+      `${s.gateName} · ${PART_NAME[s.part] ?? s.part}`,
+      from,
+      `w = ${formatValue(s.w[idx])}`,
+      `∂L/∂w = ${formatValue(s.g[idx])}`,
+    ]);
   };
   const onLeave = (): void => {
     tooltip.hidden = true;
@@ -472,33 +400,21 @@ export function createScatter(container: HTMLElement, store: Store, payload: Dec
     dirtyLayout = true;
     frame.schedule();
   };
-  keys.addEventListener("click", onKey);
-  plot.addEventListener("pointermove", onMove);
-  plot.addEventListener("pointerleave", onLeave);
-  plot.addEventListener("click", onClick);
-  const stopResize = observeResize(plot, (w) => {
+  life.listen(keys, "click", onKey);
+  life.listen(plot, "pointermove", onMove);
+  life.listen(plot, "pointerleave", onLeave);
+  life.listen(plot, "click", onClick);
+  life.onResize(plot, (w) => {
     plotWidth = w;
     dirtyLayout = true;
-    frame.schedule();
   });
-
-  const stopTheme = onThemeChange(root, () => {
+  life.onTheme(root, () => {
     dirtyOverlay = true;
-    frame.schedule();
   });
+  life.onDispose(() => root.remove());
 
   plotWidth = plot.clientWidth;
   draw();
 
-  return () => {
-    frame.cancel();
-    stopResize();
-    stopTheme();
-    unsubscribe();
-    keys.removeEventListener("click", onKey);
-    plot.removeEventListener("pointermove", onMove);
-    plot.removeEventListener("pointerleave", onLeave);
-    plot.removeEventListener("click", onClick);
-    root.remove();
-  };
+  return life.dispose;
 }

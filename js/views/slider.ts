@@ -6,7 +6,8 @@
  * throttles what goes to Python).
  */
 import { findLayer, type DecodedPayload } from "../codecs";
-import { html, setText } from "../dom";
+import { html, setText } from "../render/dom";
+import { createLifecycle } from "../parts/lifecycle";
 import type { Store } from "../store";
 
 export function createSlider(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
@@ -62,19 +63,16 @@ export function createSlider(container: HTMLElement, store: Store, payload: Deco
     const t = Math.round(Number(input.value));
     if (Number.isFinite(t)) store.set({ timestep: t });
   };
-  input.addEventListener("input", onInput);
-  input.addEventListener("change", onInput);
-  const unsubscribe = store.subscribe((_s, changed) => {
+  const life = createLifecycle(store);
+  life.listen(input, "input", onInput);
+  life.listen(input, "change", onInput);
+  life.subscribe((_s, changed) => {
     if (changed.has("timestep") || changed.has("sample")) update();
     if (changed.has("window")) updateWindow();
   });
   update();
   updateWindow();
 
-  return () => {
-    unsubscribe();
-    input.removeEventListener("input", onInput);
-    input.removeEventListener("change", onInput);
-    row.remove();
-  };
+  life.onDispose(() => row.remove());
+  return life.dispose;
 }

@@ -13,15 +13,16 @@ import { scaleLinear, type ScaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedPayload } from "../codecs";
-import { cssVar, sizeCanvas } from "../card";
-import { context2d, html, quantityShort, setText, svg } from "../dom";
-import { indexToPx, integerTicks, pxToIndex } from "../layout";
-import { createFrame } from "../raf";
-import { vectorAt } from "../raster";
-import { colorScaleFor, formatValue, NAN_COLOR, type ColorScale } from "../scales";
+import { cssVar, sizeCanvas } from "../parts/card";
+import { context2d, html, quantityShort, setText, svg } from "../render/dom";
+import { indexToPx, integerTicks, pxToIndex } from "../math/layout";
+
+import { vectorAt } from "../codecs";
+import { colorScaleFor, formatValue, NAN_COLOR, type ColorScale } from "../math/scales";
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
-import { onThemeChange } from "../theme";
-import { toggleUnit } from "./heatmap";
+
+import { toggleUnit } from "../selection";
 
 /** Least height of the bar chart; it grows with the card when a neighbour in the row is taller. */
 export const VECTOR_HEIGHT = 150;
@@ -44,12 +45,11 @@ function cssOf(scale: ColorScale, v: number): string {
  *  selected, clipped); more go on a canvas, drawn the same way. */
 export const SVG_BARS_MAX = 64;
 
-
 export function createVector(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
   const T = payload.nSteps;
   const root = html("div", "lstmviz-view lstmviz-card lstmviz-vector");
   root.dataset.view = "vector";
-  // head: the shared card classes (js/card.ts): title + subtitle (the hovered unit's value)
+  // head: the shared card classes (js/parts/card.ts): title + subtitle (the hovered unit's value)
   const head = html("div", "lstmviz-card-head");
   const titles = html("div", "lstmviz-card-titles");
   const caption = html("div", "lstmviz-card-title");
@@ -94,10 +94,15 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     useCanvas = U > SVG_BARS_MAX && ctx !== null;
     node.setAttribute("height", String(totalH));
     node.setAttribute("width", String(width + M.left + M.right));
-    const x = scaleLinear().domain([-0.5, U - 0.5]).range([0, width]);
+    const x = scaleLinear()
+      .domain([-0.5, U - 0.5])
+      .range([0, width]);
     xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + plotH})`);
     select(xAxisG).call(
-      axisBottom(x).tickValues(integerTicks(U, width, 40)).tickFormat((v) => String(v)).tickSizeOuter(0),
+      axisBottom(x)
+        .tickValues(integerTicks(U, width, 40))
+        .tickFormat((v) => String(v))
+        .tickSizeOuter(0),
     );
     yAxisG.setAttribute("transform", `translate(${M.left - 4}, 0)`);
     select(yAxisG).call(axisLeft(y).ticks(4).tickSizeOuter(0));
@@ -208,7 +213,9 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     const scale = colorScaleFor(arr, s.quantity);
     plotH = totalH - M.top - M.bottom;
     const values = vectorAt(arr.data, T, U, s.sample, s.timestep);
-    const y = scaleLinear().domain(scale.domain).range([M.top + plotH, M.top]);
+    const y = scaleLinear()
+      .domain(scale.domain)
+      .range([M.top + plotH, M.top]);
     const yv = (v: number): number => y(v);
 
     if (dirtyLayout || (useCanvas ? U <= SVG_BARS_MAX : rects.length !== U)) {
@@ -227,7 +234,12 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
       for (const u of s.selectedUnits) {
         if (u >= U) continue;
         marks.append(
-          svg("circle", { class: "lstmviz-selected-mark", cx: M.left + indexToPx(u, U, width), cy: M.top + plotH + 3, r: 2.5 }),
+          svg("circle", {
+            class: "lstmviz-selected-mark",
+            cx: M.left + indexToPx(u, U, width),
+            cy: M.top + plotH + 3,
+            r: 2.5,
+          }),
         );
       }
     }
@@ -238,9 +250,10 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     setText(readout, hover !== null && hover < U ? `unit ${hover} = ${formatValue(values[hover])}` : "");
   };
 
-  const frame = createFrame(draw, (e) => store.reportError(e));
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
   const relevant: StateKey[] = ["timestep", "sample", "layer", "quantity", "selectedUnits", "hoverUnit"];
-  const unsubscribe = store.subscribe((_s, changed) => {
+  life.subscribe((_s, changed) => {
     if (changed.has("layer") || changed.has("quantity")) dirtyLayout = true;
     if (!relevant.some((k) => changed.has(k))) return;
     // a step or a hover only redraws the bars: in this frame (see Frame.soon)
@@ -265,10 +278,10 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     const u = unitAt(e);
     if (u !== null) store.set({ selectedUnits: toggleUnit(store.state.selectedUnits, u) });
   };
-  node.addEventListener("pointermove", onMove);
-  node.addEventListener("pointerleave", onLeave);
-  node.addEventListener("click", onClick);
-  const stopTheme = onThemeChange(root, () => frame.schedule());
+  life.listen(node, "pointermove", onMove);
+  life.listen(node, "pointerleave", onLeave);
+  life.listen(node, "click", onClick);
+  life.onTheme(root);
   const stopResize = observeSize(box, (w, h) => {
     rootWidth = w;
     totalH = Math.max(VECTOR_HEIGHT, Math.floor(h));
@@ -279,16 +292,11 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   rootWidth = box.clientWidth;
   draw();
 
-  return () => {
-    frame.cancel();
+  life.onDispose(() => {
     stopResize();
-    stopTheme();
-    unsubscribe();
-    node.removeEventListener("pointermove", onMove);
-    node.removeEventListener("pointerleave", onLeave);
-    node.removeEventListener("click", onClick);
     root.remove();
-  };
+  });
+  return life.dispose;
 }
 
 /** Observe an element's content box (width and height, as the observer reports them); a no-op

@@ -10,19 +10,30 @@
  * Hovering a column sets `hoverUnit` (outlined in every panel), clicking it toggles the unit in
  * `selectedUnits` (marked under each panel). Hidden for layers without weights.
  */
+import { placeTooltip } from "../parts/tooltip";
 import { axisBottom } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, svg, uniqueId } from "../dom";
-import { integerTicks } from "../layout";
-import { createFrame, observeResize } from "../raf";
-import { divergingInterpolator, formatValue, hasNonFinite, makeColorScale, NAN_COLOR, NAN_RGB } from "../scales";
+import { context2d, html, svg, uniqueId } from "../render/dom";
+import { integerTicks } from "../math/layout";
+
+import { divergingInterpolator, formatValue, hasNonFinite, makeColorScale, NAN_COLOR, NAN_RGB } from "../math/scales";
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
-import { onThemeChange, themeVar } from "../theme";
-import { layerTitle, matrixDims, MAX_CELL, rasterizeMatrix, weightDomain, weightsLayout, type WeightDomain, type WeightsLayout } from "../weightmath";
-import { toggleUnit } from "./heatmap";
+import { themeVar } from "../render/theme";
+import { layerTitle } from "../parts/labels";
+import {
+  matrixDims,
+  MAX_CELL,
+  rasterizeMatrix,
+  weightDomain,
+  weightsLayout,
+  type WeightDomain,
+  type WeightsLayout,
+} from "../math/weights";
+import { toggleUnit } from "../selection";
 
 /** Margins of the matrices inside the plot (labels left, gate names above, unit axis below). */
 const M = { top: 16, right: 6, bottom: 30, left: 74 } as const;
@@ -54,7 +65,7 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
 
   const root = html("div", "lstmviz-view lstmviz-card lstmviz-weights");
   root.dataset.view = "weights";
-  // head: the shared card classes (js/card.ts): titles (title, subtitle) + controls
+  // head: the shared card classes (js/parts/card.ts): titles (title, subtitle) + controls
   const head = html("div", "lstmviz-card-head");
   const titles = html("div", "lstmviz-card-titles");
   const title = html("div", "lstmviz-card-title");
@@ -70,7 +81,14 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     grad.append(svg("stop", { offset: `${(t * 100).toFixed(2)}%`, "stop-color": divergingInterpolator(t) }));
   }
   defs.append(grad);
-  const legendBar = svg("rect", { class: "lstmviz-legend-bar", x: 8, y: 4, width: 120, height: 9, fill: `url(#${gradId})` });
+  const legendBar = svg("rect", {
+    class: "lstmviz-legend-bar",
+    x: 8,
+    y: 4,
+    width: 120,
+    height: 9,
+    fill: `url(#${gradId})`,
+  });
   const legendAxis = svg("g", { class: "lstmviz-axis", transform: "translate(0, 13)" });
   const nanSwatch = svg("rect", { class: "lstmviz-legend-nan", x: 140, y: 4, width: 9, height: 9, fill: NAN_COLOR });
   const nanText = Object.assign(svg("text", { class: "lstmviz-axis-label", x: 152, y: 12 }), { textContent: "NaN" });
@@ -188,10 +206,16 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     axesG.replaceChildren();
     const y0 = plotBottom(g);
     im.gates.forEach((_gate, k) => {
-      const x = scaleLinear().domain([-0.5, U - 0.5]).range([0, g.panelW]);
+      const x = scaleLinear()
+        .domain([-0.5, U - 0.5])
+        .range([0, g.panelW]);
       const a = svg("g", { class: "lstmviz-axis lstmviz-axis-x", transform: `translate(${panelX(g, k)}, ${y0 + 5})` });
       select(a).call(
-        axisBottom(x).tickValues(integerTicks(U, g.panelW, 34)).tickFormat((v) => String(v)).tickSizeOuter(0).tickSize(3),
+        axisBottom(x)
+          .tickValues(integerTicks(U, g.panelW, 34))
+          .tickFormat((v) => String(v))
+          .tickSizeOuter(0)
+          .tickSize(3),
       );
       axesG.append(a);
     });
@@ -203,7 +227,10 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     const m = im.domain.domain[1];
     const lx = scaleLinear().domain([-m, m]).range([8, 128]);
     select(legendAxis).call(
-      axisBottom(lx).tickValues([-m, 0, m]).tickFormat((v) => formatValue(v as number).replace(/\.?0+$/, "") || "0").tickSize(3),
+      axisBottom(lx)
+        .tickValues([-m, 0, m])
+        .tickFormat((v) => formatValue(v as number).replace(/\.?0+$/, "") || "0")
+        .tickSize(3),
     );
     nanSwatch.style.display = im.nonFinite ? "" : "none";
     nanText.style.display = im.nonFinite ? "" : "none";
@@ -329,8 +356,9 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     }
   };
 
-  const frame = createFrame(draw, (e) => store.reportError(e));
-  const unsubscribe = store.subscribe((_s, changed: ReadonlySet<StateKey>) => {
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
+  life.subscribe((_s, changed: ReadonlySet<StateKey>) => {
     if (changed.has("layer")) dirtyLayer = true;
     if (changed.has("hoverUnit") || changed.has("selectedUnits")) dirtyOverlay = true;
     if (dirtyLayer || dirtyOverlay) frame.schedule();
@@ -381,15 +409,7 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     const lines = [`${gateName} · ${PART_NAME[h.part]}`, from];
     if (w !== undefined) lines.push(`w = ${formatValue(w)}`);
     if (dw !== undefined) lines.push(`∂L/∂w = ${formatValue(dw)}`);
-    tooltip.replaceChildren(...lines.map((l) => html("div", undefined, l)));
-    tooltip.hidden = false;
-    const r = plot.getBoundingClientRect();
-    const px = e.clientX - r.left;
-    const py = e.clientY - r.top;
-    const tw = tooltip.offsetWidth || 160;
-    const left = px + 14 + tw > r.width ? px - 14 - tw : px + 14;
-    tooltip.style.left = `${Math.max(0, left)}px`;
-    tooltip.style.top = `${Math.max(0, py + 12)}px`;
+    placeTooltip(tooltip, plot, e, lines);
   };
 
   const onMove = (e: PointerEvent): void => {
@@ -410,31 +430,20 @@ export function createWeights(container: HTMLElement, store: Store, payload: Dec
     const h = hit(e);
     if (h) store.set({ selectedUnits: toggleUnit(store.state.selectedUnits, h.unit) });
   };
-  plot.addEventListener("pointermove", onMove);
-  plot.addEventListener("pointerleave", onLeave);
-  plot.addEventListener("click", onClick);
-  const stopResize = observeResize(plot, (w) => {
+  life.listen(plot, "pointermove", onMove);
+  life.listen(plot, "pointerleave", onLeave);
+  life.listen(plot, "click", onClick);
+  life.onResize(plot, (w) => {
     plotWidth = w;
     dirtyLayout = true;
-    frame.schedule();
   });
-
-  const stopTheme = onThemeChange(root, () => {
+  life.onTheme(root, () => {
     dirtyLayout = true;
-    frame.schedule();
   });
+  life.onDispose(() => root.remove());
 
   plotWidth = plot.clientWidth;
   draw();
 
-  return () => {
-    frame.cancel();
-    stopResize();
-    stopTheme();
-    unsubscribe();
-    plot.removeEventListener("pointermove", onMove);
-    plot.removeEventListener("pointerleave", onLeave);
-    plot.removeEventListener("click", onClick);
-    root.remove();
-  };
+  return life.dispose;
 }

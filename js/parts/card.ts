@@ -3,8 +3,9 @@
  * title line, a row for the card's own selects, a plot box (canvas + SVG overlay) and a text
  * tooltip. User strings go in through textContent / option.text only.
  */
-import { context2d, html, svg } from "./dom";
-import { themeVar } from "./theme";
+import { placeTooltip } from "./tooltip";
+import { context2d, html, svg } from "../render/dom";
+import { themeVar } from "../render/theme";
 
 export interface Card {
   root: HTMLDivElement;
@@ -76,21 +77,10 @@ export function cardSelect(
 
 /** Show `lines` in the tooltip next to the mouse, kept inside the plot box. */
 export function showTooltip(card: Card, e: MouseEvent, lines: readonly string[]): void {
-  const { tooltip, plot } = card;
-  tooltip.replaceChildren(...lines.map((l) => html("div", undefined, l)));
-  tooltip.hidden = false;
-  const r = plot.getBoundingClientRect();
-  const px = e.clientX - r.left;
-  const py = e.clientY - r.top;
-  const tw = tooltip.offsetWidth || 140;
-  const th = tooltip.offsetHeight || 40;
-  const left = px + 14 + tw > r.width ? px - 14 - tw : px + 14;
-  const top = py + 12 + th > r.height ? py - 12 - th : py + 12;
-  tooltip.style.left = `${Math.max(0, left)}px`;
-  tooltip.style.top = `${Math.max(0, top)}px`;
+  placeTooltip(card.tooltip, card.plot, e, lines);
 }
 
-/** A theme colour (CSS custom property on `el`'s explorer), cached (js/theme.ts: never a
+/** A theme colour (CSS custom property on `el`'s explorer), cached (js/render/theme.ts: never a
  *  getComputedStyle per draw); `fallback` when unset. */
 export function cssVar(el: Element, name: string, fallback: string): string {
   return themeVar(el, name, fallback);

@@ -1,5 +1,5 @@
 /**
- * Pure helpers of the PCA trajectory view (js/views/pca.ts): the projection's extent, a
+ * Pure helpers of the PCA trajectory view (js/views/trajectory.ts): the projection's extent, a
  * sample's path in pixels, decimation to pixel resolution, and the nearest point to the mouse.
  */
 

@@ -91,11 +91,7 @@ export const OUTLIER_RATIO = 4;
  * of the units' maxima), m is that percentile: the rest stay readable and the big units take
  * the end colours. 1 when all zero/NaN.
  */
-export function symmetricDomain(
-  values: ArrayLike<number>,
-  cap?: number,
-  units?: number,
-): [number, number] {
+export function symmetricDomain(values: ArrayLike<number>, cap?: number, units?: number): [number, number] {
   let m = maxAbsFinite(values);
   if (cap !== undefined && m > cap && m <= cap * 1.001) m = cap;
   else if (units !== undefined && units > 1 && (cap === undefined || m > cap)) {
@@ -204,10 +200,7 @@ export function markDifference(array: object): void {
  * The colour scale of one (array, quantity), memoised on the array object so the heatmap,
  * legend and vector view share it and the domain is computed once per array.
  */
-export function colorScaleFor(
-  array: { data: Float32Array; shape?: number[] },
-  quantity: string,
-): ColorScale {
+export function colorScaleFor(array: { data: Float32Array; shape?: number[] }, quantity: string): ColorScale {
   let byQ = scaleCache.get(array);
   if (!byQ) {
     byQ = new Map();
@@ -232,4 +225,39 @@ export function formatValue(v: number): string {
   const a = Math.abs(v);
   if (a !== 0 && (a < 1e-3 || a >= 1e4)) return v.toExponential(2);
   return v.toFixed(3);
+}
+
+/** Series colours readable on light and dark backgrounds (Tableau 10). */
+export const SERIES_COLORS = [
+  "#4e79a7",
+  "#f28e2b",
+  "#59a14f",
+  "#e15759",
+  "#b07aa1",
+  "#76b7b2",
+  "#edc948",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+] as const;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** An opaque RGBA pixel as one Uint32 in the platform's byte order. */
+export function rgba32(r: number, g: number, b: number): number {
+  return LITTLE_ENDIAN
+    ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0
+    : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
+}
+
+/** A colour LUT (RGB triples) packed as one Uint32 pixel per entry (cached per LUT). */
+const lut32Cache = new WeakMap<Uint8ClampedArray, Uint32Array>();
+export function lut32Of(lut: Uint8ClampedArray): Uint32Array {
+  let t = lut32Cache.get(lut);
+  if (!t) {
+    t = new Uint32Array(lut.length / 3);
+    for (let i = 0; i < t.length; i++) t[i] = rgba32(lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2]);
+    lut32Cache.set(lut, t);
+  }
+  return t;
 }

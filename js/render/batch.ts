@@ -2,7 +2,7 @@
  * Rectangles drawn on a 2D canvas in bulk.
  *
  * A dense time track draws one small rectangle per pixel column for each of its lines (a
- * thousand or more per line, js/series.ts), and a software-rendered canvas replays every one of
+ * thousand or more per line, js/render/series.ts), and a software-rendered canvas replays every one of
  * them when the frame is committed: tens of thousands of fillRect calls cost more there than
  * everything else a zoom does. `batchRects` hands the track's `draw` a context in which
  * fillRects are written into a pixel buffer instead (whole device pixels, the same ones the
@@ -91,7 +91,7 @@ export interface RectBatch {
 }
 
 /**
- * A context for `ctx` (whose transform is the plain device-pixel-ratio scale `dpr`, as js/track.ts
+ * A context for `ctx` (whose transform is the plain device-pixel-ratio scale `dpr`, as js/parts/track.ts
  * sets it) that buffers fillRects; see the module comment.
  */
 export function batchRects(ctx: CanvasRenderingContext2D, dpr: number): RectBatch {

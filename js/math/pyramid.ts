@@ -153,21 +153,22 @@ export class Pyramid {
     const n0 = Math.ceil(T / size);
     let lo = finest ? finest.lo : new Float32Array(n0 * U).fill(Infinity);
     let hi = finest ? finest.hi : new Float32Array(n0 * U).fill(-Infinity);
-    if (!finest && d) for (let t = 0; t < T; t++) {
-      const b = (t >> k0) * U;
-      const row = t * U;
-      for (let u = 0; u < U; u++) {
-        const v = d[row + u];
-        if (v - v !== 0) {
-          // NaN or ±Inf: poison the bucket
-          lo[b + u] = -Infinity;
-          hi[b + u] = Infinity;
-        } else {
-          if (v < lo[b + u]) lo[b + u] = v;
-          if (v > hi[b + u]) hi[b + u] = v;
+    if (!finest && d)
+      for (let t = 0; t < T; t++) {
+        const b = (t >> k0) * U;
+        const row = t * U;
+        for (let u = 0; u < U; u++) {
+          const v = d[row + u];
+          if (v - v !== 0) {
+            // NaN or ±Inf: poison the bucket
+            lo[b + u] = -Infinity;
+            hi[b + u] = Infinity;
+          } else {
+            if (v < lo[b + u]) lo[b + u] = v;
+            if (v > hi[b + u]) hi[b + u] = v;
+          }
         }
       }
-    }
     this.lo.push(lo);
     this.hi.push(hi);
     // Coarser levels: pairs of buckets of the level below.

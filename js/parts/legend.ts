@@ -2,15 +2,15 @@
  * Colour legend of the heatmap panels: a vertical gradient bar with a d3 axis, swatches for
  * the padding shade and the NaN/Inf colour when they occur, and a note when columns are
  * aggregated ("min/max per px", "48 steps/px"; its tooltip says the rule). Owned by
- * js/heatmap-panel.ts (the main heatmap and the gate small multiples).
+ * parts/heatmap/panel.ts (the main heatmap and the gate small multiples).
  */
 import { axisRight } from "d3-axis";
 import { format } from "d3-format";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { html, svg, uniqueId } from "../dom";
-import { NAN_COLOR, type ColorScale } from "../scales";
+import { html, svg, uniqueId } from "../render/dom";
+import { NAN_COLOR, type ColorScale } from "../math/scales";
 
 export const LEGEND_WIDTH = 74;
 const BAR_WIDTH = 12;
@@ -98,11 +98,15 @@ export function createLegend(container: HTMLElement): Legend {
     title.textContent = titleText;
     bar.setAttribute("y", String(o.top));
     bar.setAttribute("height", String(Math.max(0, o.height)));
-    const y = scaleLinear().domain([d0, d1]).range([o.top + o.height, o.top]);
+    const y = scaleLinear()
+      .domain([d0, d1])
+      .range([o.top + o.height, o.top]);
     const span = Math.abs(d1 - d0);
     const fmt = format(span >= 20 ? ".0f" : span >= 2 ? ".1f" : span >= 0.2 ? ".2~f" : ".2~e");
     axisG.setAttribute("transform", `translate(${BAR_WIDTH}, 0)`);
-    const axis = axisRight(y).tickSize(4).tickFormat((v) => fmt(v as number));
+    const axis = axisRight(y)
+      .tickSize(4)
+      .tickFormat((v) => fmt(v as number));
     // A short bar (gate small multiples) gets its ends and middle; a tall one d3's ticks.
     if (o.height < 120) axis.tickValues([d0, (d0 + d1) / 2, d1]);
     else axis.ticks(Math.max(2, Math.min(7, Math.floor(o.height / 40))));

@@ -3,7 +3,7 @@
  * the (B, heads, Tq, Tk) scores, the mean over heads, max-pooling to pixel resolution, RGBA
  * rasterisation, and which query row the store's cursor drives.
  */
-import type { DecodedAttention, DecodedLayer } from "./codecs";
+import type { DecodedAttention, DecodedLayer } from "../codecs";
 import { LUT_SIZE, NAN_RGB, type ColorScale } from "./scales";
 
 /** A head index, or "mean" for the mean over all heads. */
@@ -162,7 +162,12 @@ export interface AxisLink {
  * when it has the main axis's length, or when it is the output of a recurrent layer (every
  * layer's steps are drawn on the main axis, a shorter decoder padded at the end).
  */
-export function axisLink(source: string | null, size: number, nSteps: number, layers: readonly DecodedLayer[]): AxisLink {
+export function axisLink(
+  source: string | null,
+  size: number,
+  nSteps: number,
+  layers: readonly DecodedLayer[],
+): AxisLink {
   const layer = sourceLayer(source, layers);
   const main = size === nSteps || (layer !== null && size <= nSteps && layer.lengths.every((n) => n <= size));
   return { main, layer };
@@ -177,12 +182,7 @@ export function cursorRow(tq: number, timestep: number): number | null {
  * Valid (unpadded) length of an attention axis for `sample`: the source layer's length, or
  * the sample's length when the axis is the main axis; else the whole axis.
  */
-export function validLength(
-  link: AxisLink,
-  size: number,
-  sample: number,
-  sampleLengths: readonly number[],
-): number {
+export function validLength(link: AxisLink, size: number, sample: number, sampleLengths: readonly number[]): number {
   if (link.layer) return Math.min(size, link.layer.lengths[sample] ?? size);
   if (link.main) return Math.min(size, sampleLengths[sample] ?? size);
   return size;

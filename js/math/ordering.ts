@@ -23,8 +23,8 @@
  * "natural"/"variance"/"brush" modes returns the same Int32Array, so views can compare
  * orders by identity. Brush scores cost O(min(brush, rest) × U) after a one-off O(T × U) pass.
  */
-import { findLayer, type DecodedPayload } from "./codecs";
-import type { SortMode, ViewState } from "./store";
+import { findLayer, type DecodedPayload } from "../codecs";
+import type { SortMode, ViewState } from "../store";
 
 export type OrderState = Pick<ViewState, "layer" | "quantity" | "sample" | "sortMode" | "brush" | "timestep">;
 
@@ -200,8 +200,12 @@ export function unitOrder(payload: DecodedPayload, state: OrderState): Int32Arra
   if (mode === "brush" && !state.brush) mode = "natural";
   if (!arr) mode = "natural";
   const quantity = layer.arrays.has(state.quantity) ? state.quantity : "h";
-  const extra = mode === "brush" ? `${state.brush?.[0]}-${state.brush?.[1]}` : mode === "activation" ? String(state.timestep) : "";
-  const key = mode === "natural" ? `natural:${U}` : `${layer.name}\u0000${quantity}\u0000${state.sample}\u0000${mode}\u0000${extra}`;
+  const extra =
+    mode === "brush" ? `${state.brush?.[0]}-${state.brush?.[1]}` : mode === "activation" ? String(state.timestep) : "";
+  const key =
+    mode === "natural"
+      ? `natural:${U}`
+      : `${layer.name}\u0000${quantity}\u0000${state.sample}\u0000${mode}\u0000${extra}`;
   let m = memo.get(payload);
   if (!m) {
     m = new Map();

@@ -105,7 +105,10 @@ function start(): void {
   if (observer || typeof MutationObserver === "undefined" || typeof document === "undefined") return;
   observer = new MutationObserver(schedule);
   if (document.body) {
-    observer.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"] });
+    observer.observe(document.body, {
+      attributes: true,
+      attributeFilter: ["data-jp-theme-light", "data-jp-theme-name"],
+    });
   }
   if (document.head) observer.observe(document.head, { childList: true });
   document.addEventListener("load", onLoad, true); // stylesheets (<link>) finishing to load

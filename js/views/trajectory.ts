@@ -15,13 +15,14 @@ import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { cardSelect, createCard, cssVar, isDarkColor, showTooltip, sizeCanvas } from "../card";
+import { cardSelect, createCard, cssVar, isDarkColor, showTooltip, sizeCanvas } from "../parts/card";
 import { findLayer, type DecodedLayer, type DecodedPayload } from "../codecs";
-import { context2d, html, setText, svg, uniqueId } from "../dom";
-import { formatValue, sequentialInterpolator } from "../scales";
-import { createFrame, observeResize } from "../raf";
+import { context2d, html, setText, svg, uniqueId } from "../render/dom";
+import { formatValue, sequentialInterpolator } from "../math/scales";
+
+import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
-import { onThemeChange } from "../theme";
+
 import {
   affineOf,
   axisValue,
@@ -32,7 +33,7 @@ import {
   pathPixels,
   type AxisSource,
   type Projection,
-} from "../trajectory";
+} from "../math/trajectory";
 
 /** Margins of the plot area (CSS px); `left` grows with the y tick labels. */
 const M = { top: 10, right: 14, bottom: 34, left: 50 };
@@ -159,7 +160,10 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
       const d = (e[1] - e[0]) * 0.04;
       return [e[0] - d, e[1] + d];
     };
-    sy = scaleLinear().domain(pad(extentOf(p, ys, layer.lengths))).range([height, 0]).nice();
+    sy = scaleLinear()
+      .domain(pad(extentOf(p, ys, layer.lengths)))
+      .range([height, 0])
+      .nice();
     const yTicks = Math.max(2, Math.floor(height / 40));
     const yFormat = sy.tickFormat(yTicks);
     const longest = Math.max(...sy.ticks(yTicks).map((v) => yFormat(v).length), 1);
@@ -171,7 +175,11 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
       .range([0, width]);
     if (xs !== "time") sx.nice();
     xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + height})`);
-    select(xAxisG).call(axisBottom(sx).ticks(Math.max(2, Math.floor(width / 70))).tickSizeOuter(0));
+    select(xAxisG).call(
+      axisBottom(sx)
+        .ticks(Math.max(2, Math.floor(width / 70)))
+        .tickSizeOuter(0),
+    );
     yAxisG.setAttribute("transform", `translate(${M.left - 3}, ${M.top})`);
     select(yAxisG).call(axisLeft(sy).ticks(yTicks).tickSizeOuter(0));
     xLabel.textContent = axisName(layer, xs);
@@ -315,7 +323,8 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
     const t = store.state.timestep;
     cursorDot.dataset.timestep = String(t);
     // a path of another sample/layer (its redraw is one frame away) places nothing
-    const pth = path !== null && path.key === pathKey(store.state.sample) && layer.name === store.state.layer ? path : null;
+    const pth =
+      path !== null && path.key === pathKey(store.state.sample) && layer.name === store.state.layer ? path : null;
     const ok = pth !== null && !root.hidden && t < pth.len && Number.isFinite(pth.xs[t]) && Number.isFinite(pth.ys[t]);
     cursorDot.setAttribute("visibility", ok ? "visible" : "hidden");
     if (ok && pth) {
@@ -380,7 +389,8 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
     }
     placeCursor();
   };
-  const frame = createFrame(draw, (e) => store.reportError(e));
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
 
   const onStore = (_s: unknown, changed: ReadonlySet<StateKey>): void => {
     if (changed.has("layer") || changed.has("epoch")) dirtyLayout = true;
@@ -388,7 +398,7 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
     if (changed.has("timestep")) placeCursor();
     if (dirtyLayout || dirtyPath) frame.schedule();
   };
-  const unsubscribe = store.subscribe(onStore);
+  life.subscribe(onStore);
 
   // --- pointer: nearest point of the current sample (≤ 8 px): hover tooltip, click scrubs
   const pick = (e: MouseEvent): number => {
@@ -428,31 +438,22 @@ export function createTrajectory(container: HTMLElement, store: Store, payload: 
     card.tooltip.hidden = true;
     hoverMark.setAttribute("visibility", "hidden");
   };
-  plot.addEventListener("pointerdown", onDown);
-  plot.addEventListener("pointermove", onMove);
-  plot.addEventListener("pointerleave", onLeave);
-
-  const stopResize = observeResize(plot, (w) => {
+  life.listen(plot, "pointerdown", onDown);
+  life.listen(plot, "pointermove", onMove);
+  life.listen(plot, "pointerleave", onLeave);
+  life.onResize(plot, (w) => {
     plotWidth = w;
     dirtyLayout = true;
-    frame.schedule();
   });
-  const stopTheme = onThemeChange(root, () => {
+  life.onTheme(root, () => {
     dirtyPath = true;
-    frame.schedule();
+  });
+  life.onDispose(() => {
+    pairSelect?.destroy();
+    root.remove();
   });
   plotWidth = plot.clientWidth;
   draw();
 
-  return () => {
-    frame.cancel();
-    stopResize();
-    stopTheme();
-    unsubscribe();
-    pairSelect?.destroy();
-    plot.removeEventListener("pointerdown", onDown);
-    plot.removeEventListener("pointermove", onMove);
-    plot.removeEventListener("pointerleave", onLeave);
-    root.remove();
-  };
+  return life.dispose;
 }

@@ -6,19 +6,21 @@
  * device pixel ratio) and may add SVG marks to `overlay`; the track owns the canvas, the x axis,
  * the cursor, click/drag scrubbing, wheel zoom/pan and redraw scheduling.
  */
+import { createLifecycle } from "./lifecycle";
 import { axisBottom } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { batchRects } from "./batch";
-import type { DecodedPayload } from "./codecs";
-import { context2d, html, markMover, svg } from "./dom";
-import { pxToStep, stepToPx, type TimeWindow } from "./layout";
-import { createFrame, observeResize } from "./raf";
-import type { StateKey, Store } from "./store";
-import { onThemeChange } from "./theme";
-import { LEGEND_WIDTH } from "./views/legend";
-import { attachTimeNavigation, windowTicks } from "./zoom";
+import { batchRects } from "../render/batch";
+import type { DecodedPayload } from "../codecs";
+import { context2d, html, markMover, svg } from "../render/dom";
+import { pxToStep, stepToPx, type TimeWindow } from "../math/layout";
+
+import type { StateKey, Store } from "../store";
+
+import { LEGEND_WIDTH } from "./legend";
+import { attachTimeNavigation } from "./timenav";
+import { windowTicks } from "../math/zoom";
 
 /** Same left/right margins as the heatmap, so every time axis lines up. */
 export const TRACK_MARGIN = { top: 18, right: 8, bottom: 22, left: 54 } as const;
@@ -115,10 +117,17 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     axes.setAttribute("height", String(total));
     yAxis.setAttribute("transform", `translate(${M.left - 4}, ${M.top})`);
     if (spec.xAxis !== false) {
-      const x = scaleLinear().domain([g.win[0] - 0.5, g.win[1] - 0.5]).range([0, g.width]);
+      const x = scaleLinear()
+        .domain([g.win[0] - 0.5, g.win[1] - 0.5])
+        .range([0, g.width]);
       const ticks = windowTicks(g.win, g.width, 70); // the heatmap's ticks: same values
       xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + g.height})`);
-      select(xAxisG).call(axisBottom(x).tickValues(ticks).tickFormat((v) => String(v)).tickSizeOuter(0));
+      select(xAxisG).call(
+        axisBottom(x)
+          .tickValues(ticks)
+          .tickFormat((v) => String(v))
+          .tickSizeOuter(0),
+      );
     }
     const dpr = window.devicePixelRatio || 1;
     canvas.style.left = `${M.left}px`;
@@ -133,7 +142,7 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.clearRect(0, 0, g.width, g.height);
     }
-    // opaque rectangles (dense lines, marks) go onto the canvas in bulk (js/batch.ts)
+    // opaque rectangles (dense lines, marks) go onto the canvas in bulk (js/render/batch.ts)
     const batch = ctx ? batchRects(ctx, dpr) : null;
     try {
       spec.draw(batch ? batch.ctx : ctx, g);
@@ -142,10 +151,11 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     }
     placeCursor();
   };
-  const frame = createFrame(draw, (e) => store.reportError(e));
+  const life = createLifecycle(store, draw);
+  const frame = life.frame;
 
   const redrawKeys = new Set<StateKey>(["window", "sample", "layer", "epoch", ...(spec.redrawOn ?? [])]);
-  const unsubscribe = store.subscribe((_s, changed) => {
+  life.subscribe((_s, changed) => {
     if (changed.has("timestep")) placeCursor();
     for (const k of changed) {
       if (redrawKeys.has(k)) {
@@ -183,16 +193,16 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
       /* not captured */
     }
   };
-  plot.addEventListener("pointerdown", onDown);
-  plot.addEventListener("pointermove", onMove);
-  plot.addEventListener("pointerup", onUp);
-  plot.addEventListener("pointercancel", onUp);
-  const stopNav = attachTimeNavigation(plot, store, T, M.left, () => geometry().width);
-  const stopResize = observeResize(plot, (w) => {
+  life.listen(plot, "pointerdown", onDown);
+  life.listen(plot, "pointermove", onMove);
+  life.listen(plot, "pointerup", onUp);
+  life.listen(plot, "pointercancel", onUp);
+  life.onDispose(attachTimeNavigation(plot, store, T, M.left, () => geometry().width));
+  life.onResize(plot, (w) => {
     plotWidth = w;
-    frame.schedule();
   });
-  const stopTheme = onThemeChange(root, () => frame.schedule());
+  life.onTheme(root);
+  life.onDispose(() => root.remove());
   draw();
 
   return {
@@ -204,17 +214,6 @@ export function createTrack(container: HTMLElement, store: Store, payload: Decod
     title,
     geom: geometry,
     invalidate: () => frame.schedule(),
-    destroy() {
-      frame.cancel();
-      stopResize();
-      stopTheme();
-      stopNav();
-      unsubscribe();
-      plot.removeEventListener("pointerdown", onDown);
-      plot.removeEventListener("pointermove", onMove);
-      plot.removeEventListener("pointerup", onUp);
-      plot.removeEventListener("pointercancel", onUp);
-      root.remove();
-    },
+    destroy: life.dispose,
   };
 }

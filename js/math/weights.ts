@@ -1,8 +1,7 @@
 /**
- * Pure maths of the weight views (views/weights.ts, views/scatter.ts, views/health.ts): the
- * shared colour domain of a layer's weights, the symlog transform of gradients and its ticks,
- * density binning of many points into a pixel grid, the layout of the weight matrices and the
- * toggle of a health chip's selection. No DOM.
+ * Pure maths of the weight views (views/weights.ts, views/scatter.ts): quantiles and the shared
+ * colour domain of a layer's weights, the layout of the weight matrices and their
+ * rasterisation. The symlog transform is in math/symlog.ts, density binning in math/density.ts.
  */
 
 /** A (rows, units) matrix in C order; a 1-D bias (units,) is one row. */
@@ -192,216 +191,6 @@ export function weightDomain(gates: Map<string, Map<string, Matrix>>): WeightDom
   return { domain: [-m, m], max, clipped: max > m * (1 + 1e-6) };
 }
 
-// --- symlog ------------------------------------------------------------------------------
-
-/** sign(x) · log10(1 + |x| / c): linear within ±c, logarithmic beyond (NaN stays NaN). */
-export function symlog(x: number, c: number): number {
-  return Math.sign(x) * Math.log10(1 + Math.abs(x) / c);
-}
-
-/** The inverse of `symlog`. */
-export function symlogInverse(y: number, c: number): number {
-  return Math.sign(y) * c * (10 ** Math.abs(y) - 1);
-}
-
-/**
- * The linear threshold c of the gradient axis: the 10th percentile of the non-zero finite
- * |g| (so the smallest gradients are spread out, not squashed onto 0), rounded down to a power
- * of ten for readable ticks; from every k-th value when there are more than `maxSamples`.
- * 1 when there is no non-zero gradient.
- */
-export function symlogConstant(arrays: ArrayLike<number>[], q = 0.1, maxSamples = 250_000): number {
-  // a log-spaced histogram: gradients span many decades
-  const LO = -45;
-  const HI = 39;
-  const perDecade = 10;
-  const counts = new Float64Array((HI - LO) * perDecade);
-  let n = 0;
-  // a rounded-down decade needs no more than a few hundred thousand values: stride through more
-  let total = 0;
-  for (const a of arrays) total += a.length;
-  const stride = Math.max(1, Math.ceil(total / maxSamples));
-  for (const a of arrays) {
-    for (let i = 0; i < a.length; i += stride) {
-      const v = Math.abs(a[i]);
-      if (v > 0 && v !== Infinity) {
-        const b = Math.floor((Math.log10(v) - LO) * perDecade);
-        counts[Math.max(0, Math.min(counts.length - 1, b))]++;
-        n++;
-      }
-    }
-  }
-  if (n === 0) return 1;
-  const need = Math.max(1, Math.ceil(q * n));
-  let acc = 0;
-  for (let b = 0; b < counts.length; b++) {
-    acc += counts[b];
-    if (acc >= need) return 10 ** Math.floor(LO + b / perDecade);
-  }
-  return 1;
-}
-
-/**
- * Tick values of a symmetric symlog axis reaching `max` with threshold c: 0 and ±10^k for
- * 10·c ≤ 10^k ≤ max (every `step`-th decade so that at most `maxTicks` ticks per side remain).
- */
-export function symlogTicks(max: number, c: number, maxTicks = 4): number[] {
-  const pos: number[] = [];
-  if (max > 0 && c > 0 && Number.isFinite(max)) {
-    // from 10·c: a tick at ±c would crowd the one at 0 (symlog(c) is only log10 2)
-    const k0 = Math.ceil(Math.log10(c) - 1e-9) + 1;
-    const k1 = Math.floor(Math.log10(max) + 1e-9);
-    const decades = k1 - k0 + 1;
-    const step = Math.max(1, Math.ceil(decades / maxTicks));
-    for (let k = k1; k >= k0; k -= step) pos.push(10 ** k);
-  }
-  pos.sort((a, b) => a - b);
-  return [...pos.map((v) => -v).reverse(), 0, ...pos];
-}
-
-/** "1e-4", "0.01", "1", "100": a power of ten as a short label. */
-export function formatPow10(v: number): string {
-  if (v === 0) return "0";
-  const sign = v < 0 ? "−" : "";
-  const k = Math.round(Math.log10(Math.abs(v)));
-  if (k >= -2 && k <= 3) return sign + String(10 ** k).replace(/^0\./, "0.");
-  return `${sign}1e${k}`;
-}
-
-// --- density ----------------------------------------------------------------------------
-
-/** Above this many points the scatter draws a density grid instead of single points. */
-export const DENSITY_THRESHOLD = 50_000;
-
-/** One group of points (a gate's weights of one part): x and y of equal length. */
-export interface PointSet {
-  x: ArrayLike<number>;
-  y: ArrayLike<number>;
-  group: number;
-}
-
-export interface DensityGrid {
-  nx: number;
-  ny: number;
-  groups: number;
-  /** counts[(g · ny + row) · nx + col]; row 0 is the top of the plot. */
-  counts: Uint32Array;
-  /** Sum over groups of each cell, (ny · nx). */
-  total: Uint32Array;
-  /** Largest `total`. */
-  max: number;
-  /** Points left out: non-finite, or outside the plot. */
-  skipped: number;
-}
-
-/**
- * Bin points into an nx × ny grid, per group: x over `xDomain` left to right, y over `yDomain`
- * bottom to top (transform y beforehand for a non-linear axis). Non-finite points are skipped,
- * and so are points outside the domains, except that with `clampX` an x beyond the domain goes
- * into the first / last column. A value at the upper end falls into the last cell.
- */
-export function binDensity(
-  sets: readonly PointSet[],
-  groups: number,
-  nx: number,
-  ny: number,
-  xDomain: readonly [number, number],
-  yDomain: readonly [number, number],
-  clampX = false,
-): DensityGrid {
-  const counts = new Uint32Array(groups * nx * ny);
-  const total = new Uint32Array(nx * ny);
-  const [x0, x1] = xDomain;
-  const [y0, y1] = yDomain;
-  const kx = x1 > x0 ? nx / (x1 - x0) : 0;
-  const ky = y1 > y0 ? ny / (y1 - y0) : 0;
-  let skipped = 0;
-  let max = 0;
-  for (const s of sets) {
-    const n = Math.min(s.x.length, s.y.length);
-    const base = s.group * nx * ny;
-    const xs = s.x;
-    const ys = s.y;
-    for (let i = 0; i < n; i++) {
-      let x = xs[i];
-      const y = ys[i];
-      if (clampX) x = x < x0 ? x0 : x > x1 ? x1 : x; // NaN stays NaN
-      if (!(x >= x0 && x <= x1 && y >= y0 && y <= y1)) {
-        skipped++;
-        continue;
-      }
-      let col = Math.floor((x - x0) * kx);
-      if (col >= nx) col = nx - 1;
-      let row = ny - 1 - Math.floor((y - y0) * ky);
-      if (row < 0) row = 0;
-      const cell = row * nx + col;
-      counts[base + cell]++;
-      const t = ++total[cell];
-      if (t > max) max = t;
-    }
-  }
-  return { nx, ny, groups, counts, total, max, skipped };
-}
-
-/** Opacity of a density cell of `count` points when the densest holds `max`: 0.35 for one
- *  point, 1 for the densest, logarithmic in between. */
-export function densityAlpha(count: number, max: number): number {
-  if (count <= 0) return 0;
-  if (max <= 1) return 1;
-  return 0.35 + (0.65 * Math.log1p(count - 1)) / Math.log1p(max - 1);
-}
-
-/**
- * Colour a density grid into RGBA pixels (nx × ny): each cell's colour is the mix of its
- * groups' colours weighted by their counts, its opacity grows with log(1 + count) from 35 % (one
- * point) to 100 % (the densest cell); empty cells are transparent.
- */
-export function densityToRGBA(grid: DensityGrid, colors: ReadonlyArray<readonly [number, number, number]>, out: Uint8ClampedArray): void {
-  const { nx, ny, groups, counts, total, max } = grid;
-  if (out.length !== nx * ny * 4) throw new Error(`densityToRGBA: ${out.length} bytes for ${nx}×${ny}`);
-  const cells = nx * ny;
-  for (let cell = 0; cell < cells; cell++) {
-    const t = total[cell];
-    const p = cell * 4;
-    if (t === 0) {
-      out[p] = out[p + 1] = out[p + 2] = out[p + 3] = 0;
-      continue;
-    }
-    let r = 0;
-    let g = 0;
-    let b = 0;
-    for (let k = 0; k < groups; k++) {
-      const c = counts[k * cells + cell];
-      if (c === 0) continue;
-      const col = colors[k % colors.length];
-      r += c * col[0];
-      g += c * col[1];
-      b += c * col[2];
-    }
-    out[p] = r / t;
-    out[p + 1] = g / t;
-    out[p + 2] = b / t;
-    out[p + 3] = Math.round(255 * densityAlpha(t, max));
-  }
-}
-
-// --- health chips -------------------------------------------------------------------------
-
-/** Whether two unit lists hold the same units (order and duplicates ignored). */
-export function sameUnits(a: readonly number[], b: readonly number[]): boolean {
-  const sa = new Set(a);
-  const sb = new Set(b);
-  if (sa.size !== sb.size) return false;
-  for (const u of sa) if (!sb.has(u)) return false;
-  return true;
-}
-
-/** The selection after clicking a chip of `units`: them, or nothing when they are already
- *  exactly the selection (a second click clears). */
-export function chipSelection(current: readonly number[], units: readonly number[]): number[] {
-  return units.length > 0 && sameUnits(current, units) ? [] : [...new Set(units)];
-}
-
 // --- matrix layout ------------------------------------------------------------------------
 
 /** Layout of the weight small multiples: one column panel per gate, kernel over recurrent
@@ -434,7 +223,13 @@ export const MAX_BLOCK_H = 240;
  * MAX_CELL per unit); rows are square up to MAX_CELL and squeezed so that no block is taller
  * than MAX_BLOCK_H.
  */
-export function weightsLayout(width: number, gates: number, inputs: number, units: number, biasRows: number): WeightsLayout {
+export function weightsLayout(
+  width: number,
+  gates: number,
+  inputs: number,
+  units: number,
+  biasRows: number,
+): WeightsLayout {
   const gapX = gates > 1 ? 10 : 0;
   const gapY = 4;
   const avail = Math.max(0, width - gapX * (gates - 1)) / Math.max(1, gates);
@@ -493,10 +288,4 @@ export function rasterizeMatrix(
     }
     out[p + 3] = 255;
   }
-}
-
-/** A layer's name for a card title: "bi/forward", or "lstm (backward)" when the direction is
- *  not already in the name. */
-export function layerTitle(name: string, direction: string | null): string {
-  return direction && !name.endsWith(direction) ? `${name} (${direction})` : name;
 }

@@ -7,7 +7,7 @@
  * Level of detail: while the window's steps fit in the canvas's device-pixel columns each step
  * is a cell; beyond that each pixel column shows the extreme (min or max, whichever lies
  * farther from the colour scale's midpoint) of its steps, read from a min/max pyramid
- * (js/pyramid.ts, js/raster.ts `rasterizeWindow`), and the legend says "min/max per px".
+ * (js/math/pyramid.ts, js/math/raster.ts `rasterizeWindow`), and the legend says "min/max per px".
  *
  * Cheap on scrub: a timestep change only moves the cursor element (synchronously, by
  * transform); the image is redrawn at the end of the task that changed the window, order,
@@ -20,42 +20,34 @@
  * Pointer: click/drag scrubs; hover shows a tooltip and sets hoverUnit; Shift/Ctrl/⌘-click
  * toggles the unit in selectedUnits; Alt-drag on the plot or a drag in the time-axis band
  * under it brushes a time range (sortMode "brush"); a double-click on the band clears it.
- * Ctrl/⌘ + wheel zooms, Shift + wheel pans (js/zoom.ts).
+ * Ctrl/⌘ + wheel zooms, Shift + wheel pans (js/math/zoom.ts).
  */
+import { createImageSource } from "./image-source";
+import { attachHeatmapPointer } from "./pointer";
 import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
-import { findLayer, type DecodedArray, type DecodedLayer, type DecodedPayload } from "./codecs";
-import { context2d, html, markMover, quantityShort, svg } from "./dom";
-import { clamp, heatmapPlotHeight, integerTicks, pxToIndex, pxToStep, stepToPx, type TimeWindow } from "./layout";
-import { rowsOf, SORT_LABELS, unitOrder } from "./ordering";
-import { minLevelFor, Pyramid, pyramidFor } from "./pyramid";
-import { createFrame, observeResize } from "./raf";
-import {
-  colourRows,
-  composeColumns,
-  foldRows,
-  RowFolder,
-  imageColumnBounds,
-  pairColours,
-  rasterizeWindow,
-  valueAt,
-  windowImageSize,
-  type WindowImageSize,
-} from "./raster";
-import { colorScaleFor, formatValue, hasNonFinite, type ColorScale } from "./scales";
-import type { StateKey, Store, ViewState } from "./store";
-import { createLegend, LEGEND_WIDTH, type Legend } from "./views/legend";
-import { attachTimeNavigation, windowTicks } from "./zoom";
+import { type DecodedArray, type DecodedLayer, type DecodedPayload, findLayer, valueAt } from "../../codecs";
+import { clamp, heatmapPlotHeight, integerTicks, stepToPx, type TimeWindow } from "../../math/layout";
+import { rowsOf, SORT_LABELS, unitOrder } from "../../math/ordering";
+import { minLevelFor, pyramidFor } from "../../math/pyramid";
+import { imageColumnBounds, type WindowImageSize, windowImageSize } from "../../math/raster";
+
+import { type ColorScale, colorScaleFor, formatValue, hasNonFinite } from "../../math/scales";
+import { attachTimeNavigation } from "../timenav";
+import { windowTicks } from "../../math/zoom";
+import { createLegend, type Legend, LEGEND_WIDTH } from "../legend";
+import { spend, takeTurn } from "../../render/budget";
+import { context2d, html, markMover, quantityShort, svg } from "../../render/dom";
+import { createFrame, observeResize } from "../../render/raf";
+import type { StateKey, Store, ViewState } from "../../store";
 
 /** Margins of the main heatmap's plot area inside its element, in CSS px. */
 export const HEATMAP_MARGIN = { top: 22, right: 8, bottom: 36, left: 54 } as const;
 /** Compact panels (gate small multiples): caption on top, the x axis only when asked for. */
 export const COMPACT_MARGIN = { top: 16, right: 8, bottom: 24, left: 54 } as const;
 const MASK_FILL = "rgba(128, 128, 128, 0.78)";
-/** Pointer travel (px) before a press in the axis band becomes a brush instead of a click. */
-const BRUSH_SLOP = 3;
 
 export interface HeatmapPanelOptions {
   /** Identifies the panel (`data-panel`), e.g. "heatmap" or "gate:forget". */
@@ -83,21 +75,6 @@ export interface HeatmapPanel {
   destroy(): void;
 }
 
-/** Toggle `u` in a selection (added at the end, so Python's order is kept). */
-export function toggleUnit(selected: readonly number[], u: number): number[] {
-  return selected.includes(u) ? selected.filter((v) => v !== u) : [...selected, u];
-}
-
-/** The brush [a, b) spanned by a drag from step `from` to step `to` (both included). */
-export function brushBetween(from: number, to: number): [number, number] {
-  return [Math.min(from, to), Math.max(from, to) + 1];
-}
-
-/** Store patch that clears the brush (the brush ordering falls back to the natural one). */
-export function clearBrushPatch(s: Readonly<ViewState>): Partial<ViewState> {
-  return { brush: null, sortMode: s.sortMode === "brush" ? "natural" : s.sortMode };
-}
-
 /** The legend's note for an aggregated window ("min/max per px", "48 steps/px"). */
 export function aggregationNote(size: WindowImageSize, dpr: number): string[] {
   if (!size.aggregated) return [];
@@ -111,73 +88,6 @@ const AGGREGATION_RULE =
   "their min and max lies farther from the middle of the colour scale, so a spike is never " +
   "lost; a NaN/Inf among them paints the column in the NaN colour. Zoom in (Ctrl/⌘ + wheel, " +
   "+ / −) to see every step.";
-
-// --- frame budget: panels share one animation frame ------------------------------------------
-
-/**
- * Raster time (ms) all panels together may spend in one animation frame. A panel that finds
- * the budget spent shows its last image moved and scaled to the new window (one drawImage)
- * and rasters in a following frame (after MAX_DEFER frames it goes first, one such panel per
- * frame), so a pan or zoom of a
- * 100,000-step sequence with the gate small multiples open keeps frames short: the main
- * heatmap (first to draw) is exact in every frame, the small multiples catch up.
- */
-export const FRAME_BUDGET_MS = 12;
-
-/**
- * A panel folds its units into its pixel rows once (`foldRows`) for all steps when T × rows
- * values fit in this many floats (4 MB per million), else for a chunk around the window that
- * fits, and keeps the full-resolution image of them: a zoom or pan then rasterises `rows` values
- * per step instead of U, and a window of exact columns (every step its own column) is just a
- * part of that image, drawn without rasterising at all.
- */
-export const FULL_ROWS_BUDGET = 4_000_000;
-/** Folded rows around the window (RowFolder) sit on multiples of this many steps. */
-const CHUNK_GRID = 1024;
-/** They serve windows of fewer than CHUNK_STEPS steps per column: columns read from the data
- *  (longer ones are whole pyramid buckets, read from the row-folded pyramid, which is cheaper);
- *  such columns hold ≤ CHUNK_STEPS steps, fewer than 2^CHUNK_LEVEL. */
-const CHUNK_STEPS = 8;
-const CHUNK_LEVEL = 5;
-/** Widest full-resolution image kept (browsers refuse wider canvases). */
-const MAX_FULL_WIDTH = 16_384;
-
-interface FullRows {
-  arr: DecodedArray;
-  sample: number;
-  order: Int32Array;
-  rows: number;
-  scale: ColorScale;
-  /** The steps [from, to) folded (all of them when they fit in the budget). */
-  from: number;
-  to: number;
-  /** (to − from, rows): see foldRows. */
-  folded: Float32Array;
-  /** The finest level of `pyramid` (built on first need). */
-  minLevel: number;
-  pyramid: () => Pyramid;
-  /** rows × T pixels (colourRows) as a canvas, and as colours (image layout). */
-  image: HTMLCanvasElement | null;
-  pixels: Uint32Array | null;
-  /** Colours of neighbouring pairs of steps (pairColours), made on first need. */
-  pairs: Uint32Array | null;
-}
-const MAX_DEFER = 4;
-/** This frame's raster time so far, and whether a panel that waited MAX_DEFER frames already
- *  took its turn (one per frame, so waiting panels never all land in the same frame). */
-const budget = { open: false, spent: 0, forced: false };
-const nextFrame: (cb: () => void) => void =
-  typeof requestAnimationFrame === "function" ? (cb) => requestAnimationFrame(cb) : (cb) => setTimeout(cb, 16);
-function openBudget(): void {
-  if (budget.open) return;
-  budget.open = true;
-  budget.spent = 0;
-  budget.forced = false;
-  nextFrame(() => {
-    budget.open = false;
-  });
-}
-const clock = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 const nonFiniteCache = new WeakMap<Float32Array, boolean>();
 /** Whether an array holds NaN/Inf (memoised: the scan runs once per array). */
@@ -254,11 +164,6 @@ export function createHeatmapPanel(
   }
 
   const ctx = context2d(canvas);
-  const offscreen = html("canvas");
-  const offCtx = ctx ? context2d(offscreen) : null;
-  let imageData: ImageData | null = null;
-  /** The panel's rows folded once (foldRows) and their full-resolution image, when small enough. */
-  let full: FullRows | null = null;
   /** What `blit` draws: this part of this image shows the steps `imageWin`. */
   let source: { image: CanvasImageSource; sx: number; sw: number; sh: number } | null = null;
 
@@ -351,16 +256,23 @@ export function createHeatmapPanel(
       xAxisG.replaceChildren();
       return;
     }
-    const x = scaleLinear().domain([w[0] - 0.5, w[1] - 0.5]).range([0, width]);
+    const x = scaleLinear()
+      .domain([w[0] - 0.5, w[1] - 0.5])
+      .range([0, width]);
     select(xAxisG).call(
-      axisBottom(x).tickValues(windowTicks(w, width, 70)).tickFormat((v) => String(v)).tickSizeOuter(0),
+      axisBottom(x)
+        .tickValues(windowTicks(w, width, 70))
+        .tickFormat((v) => String(v))
+        .tickSizeOuter(0),
     );
   };
 
   const drawYAxis = (): void => {
     const U = order.length;
     const natural = store.state.sortMode === "natural" || order.every((u, r) => u === r);
-    const y = scaleLinear().domain([-0.5, U - 0.5]).range([0, height]);
+    const y = scaleLinear()
+      .domain([-0.5, U - 0.5])
+      .range([0, height]);
     yAxisG.setAttribute("transform", `translate(${M.left - 7}, ${M.top})`);
     select(yAxisG).call(
       axisLeft(y)
@@ -400,177 +312,14 @@ export function createHeatmapPanel(
     }
   };
 
-  /**
-   * The folded rows of this (array, sample, order, rows, scale) over all steps, built on first
-   * use when they fit in FULL_ROWS_BUDGET (not in the "activation" order, which changes on every
-   * step; not when they would be the data itself).
-   */
-  const fullRows = (c: ReturnType<typeof current>): FullRows | null => {
-    const s = store.state;
-    const rows = size.height;
-    const U = c.layer.units;
-    if (s.sortMode === "activation") return null;
-    if (rows === U && order.every((u, r) => u === r)) return null; // the data itself: nothing to gain
-    const [a, b] = size.win;
-    const f = full;
-    if (
-      f &&
-      f.arr === c.arr &&
-      f.sample === s.sample &&
-      f.order === order &&
-      f.rows === rows &&
-      f.scale === c.scale &&
-      f.from <= a &&
-      b <= f.to
-    ) {
-      return f;
-    }
-    const from = 0;
-    const to = T;
-    if (T * rows > FULL_ROWS_BUDGET) return null;
-    full = null; // let the old one go before the new one is allocated
-    const [d0, d1] = c.scale.domain;
-    const folded = foldRows(c.arr.data, s.sample, T, U, order, rows, (d0 + d1) / 2, from, to);
-    const len = to - from;
-    // columns of up to 15 steps read the folded rows themselves; longer ones a pyramid of them
-    const minLevel = Math.max(minLevelFor(len, rows), 4);
-    let pyr: Pyramid | null = null;
-    full = {
-      arr: c.arr,
-      sample: s.sample,
-      order,
-      rows,
-      scale: c.scale,
-      from,
-      to,
-      folded,
-      minLevel,
-      pyramid: () => (pyr ??= new Pyramid(folded, 0, len, rows, minLevel)),
-      image: null,
-      pixels: null,
-      pairs: null,
-    };
-    return full;
-  };
-
-  /**
-   * For a sequence too long to fold at once: its rows folded around the window (RowFolder),
-   * while a column holds fewer steps than CHUNK_STEPS (longer ones read the row-folded pyramid
-   * instead) and three windows fit in FULL_ROWS_BUDGET. A pan then folds only the steps it
-   * brings into view, and the window is rasterised from `rows` values per step.
-   */
-  let folder: { arr: DecodedArray; sample: number; order: Int32Array; scale: ColorScale; rf: RowFolder } | null = null;
-  const chunkRows = (c: ReturnType<typeof current>): RowFolder | null => {
-    const s = store.state;
-    const rows = size.height;
-    const U = c.layer.units;
-    const [a, b] = size.win;
-    if (s.sortMode === "activation" || rows >= U || !size.aggregated || size.stepsPerColumn >= CHUNK_STEPS) return null;
-    if (3 * (b - a) * rows > FULL_ROWS_BUDGET) return null;
-    let f = folder;
-    if (!f || f.arr !== c.arr || f.sample !== s.sample || f.order !== order || f.scale !== c.scale || f.rf.rows !== rows) {
-      folder = null;
-      const [d0, d1] = c.scale.domain;
-      const capacity = Math.floor(FULL_ROWS_BUDGET / rows);
-      const rf = new RowFolder(c.arr.data, s.sample, T, U, order, rows, (d0 + d1) / 2, capacity, CHUNK_GRID);
-      f = folder = { arr: c.arr, sample: s.sample, order, scale: c.scale, rf };
-    }
-    return f.rf.cover(a, b) ? f.rf : null;
-  };
-
-  /** The unit pyramid folded into `rows` rows in the current order (Pyramid.foldRows), kept
-   *  while (array, sample, order, rows) stay the same. */
-  let rowsPyr: { arr: DecodedArray; sample: number; order: Int32Array; rows: number; pyr: Pyramid } | null = null;
-  const rowsPyramidFor = (arr: DecodedArray, sample: number, rows: number): Pyramid => {
-    const r = rowsPyr;
-    if (r && r.arr === arr && r.sample === sample && r.order === order && r.rows === rows) return r.pyr;
-    const pyr = pyramidFor(arr, sample).foldRows(order, rows);
-    rowsPyr = { arr, sample, order, rows, pyr };
-    return pyr;
-  };
-
+  const images = createImageSource(T);
   const drawImage = (c: ReturnType<typeof current>): void => {
-    if (!ctx || !offCtx) return;
+    if (!ctx) return;
     const s = store.state;
-    const w = win();
-    const U = c.layer.units;
-    const f = fullRows(c);
-    const len = f ? f.to - f.from : 0;
-    // (made when a window needs it: exact columns, or columns of 1–2 steps)
-    if (f && len <= MAX_FULL_WIDTH && !f.image && size.stepsPerColumn < 2) {
-      // the full-resolution image (and its pixels), once per (rows, order, scale, chunk)
-      const img = html("canvas");
-      img.width = len;
-      img.height = f.rows;
-      const ic = context2d(img);
-      if (ic) {
-        const data = ic.createImageData(len, f.rows);
-        colourRows(data.data, f.folded, len, f.rows, c.scale);
-        ic.putImageData(data, 0, 0);
-        f.pixels = new Uint32Array(data.data.buffer, data.data.byteOffset, len * f.rows);
-      }
-      f.image = img;
-    }
-    if (f?.image && !size.aggregated) {
-      // exact columns: a part of the full-resolution image
-      source = { image: f.image, sx: w[0] - f.from, sw: w[1] - w[0], sh: f.rows };
-      imageWin = [w[0], w[1]];
-      blit(c);
-      return;
-    }
-    if (offscreen.width !== size.width || offscreen.height !== size.height || !imageData) {
-      offscreen.width = size.width;
-      offscreen.height = size.height;
-      imageData = offCtx.createImageData(size.width, size.height);
-    }
-    const arr = c.arr;
-    const rf = f ? null : chunkRows(c);
-    // With folded rows around the window, it is drawn from them in their own steps (shifted by
-    // rf.base, a multiple of CHUNK_GRID: the same columns).
-    const shift = rf ? rf.base : 0;
-    const local: WindowImageSize = rf ? { ...size, win: [size.win[0] - shift, size.win[1] - shift] } : size;
-    const bounds = f?.pixels && size.bucketLevel < 0 && size.stepsPerColumn < 2 ? imageColumnBounds(local) : null;
-    // columns of 1–2 steps: copied from the per-step and per-pair colours, nothing recomputed
-    let composed = false;
-    if (f?.pixels && bounds) {
-      f.pairs ??= pairColours(f.folded, len, f.rows, c.scale);
-      composed = composeColumns(imageData.data, bounds, size.width, f.rows, len, f.pixels, f.pairs);
-    }
-    if (!composed) {
-      const chunk = rf;
-      rasterizeWindow(
-        imageData.data,
-        f
-          ? { data: f.folded, sample: 0, nSteps: len, units: f.rows, pyramid: f.pyramid, minLevel: f.minLevel }
-          : chunk
-            ? {
-                data: chunk.data,
-                sample: 0,
-                nSteps: chunk.capacity,
-                units: chunk.rows,
-                // every column is shorter than CHUNK_STEPS: read from the folded rows, never a pyramid
-                minLevel: CHUNK_LEVEL,
-                pyramid: () => {
-                  throw new Error("heatmap: a chunk of folded rows has no pyramid");
-                },
-              }
-            : {
-              data: arr.data,
-              sample: s.sample,
-              nSteps: T,
-              units: U,
-              pyramid: () => pyramidFor(arr, s.sample),
-              rowsPyramid: (rows) => rowsPyramidFor(arr, s.sample, rows),
-            },
-        [w[0] - shift, w[1] - shift],
-        local,
-        f || chunk ? null : order,
-        c.scale,
-      );
-    }
-    offCtx.putImageData(imageData, 0, 0);
-    source = { image: offscreen, sx: 0, sw: offscreen.width, sh: offscreen.height };
-    imageWin = size.win;
+    const r = images.render(c, { sample: s.sample, sortMode: s.sortMode, win: win(), size, order });
+    if (!r) return;
+    source = r.source;
+    imageWin = r.win;
     blit(c);
   };
 
@@ -673,20 +422,12 @@ export function createHeatmapPanel(
     if (imageKey !== drawnImage || order !== imageOrder) {
       // Only a new window or order can wait for a later frame (the old image, moved, is a fair
       // preview of it); a new layer, quantity, sample or size is drawn at once.
-      openBudget();
-      let canWait = imageWin !== null && drawnLayout === imageLayout;
-      if (canWait && deferred >= MAX_DEFER && !budget.forced) {
-        budget.forced = true; // waited long enough: this panel's turn
-        canWait = false;
-      }
-      if (canWait && budget.spent >= FRAME_BUDGET_MS) {
+      if (!takeTurn(imageWin !== null && drawnLayout === imageLayout, deferred)) {
         deferred++;
         blit(c);
         frame.schedule();
       } else {
-        const t0 = clock();
-        drawImage(c);
-        budget.spent += clock() - t0;
+        spend(() => drawImage(c));
         deferred = 0;
         imageLayout = drawnLayout;
         updateLegend(c);
@@ -724,23 +465,8 @@ export function createHeatmapPanel(
     }
   });
 
-  // --- pointer -------------------------------------------------------------------------------
-  type Drag = { kind: "scrub" } | { kind: "brush"; from: number; x0: number; moved: boolean };
-  let drag: Drag | null = null;
-
-  const local = (e: MouseEvent): { x: number; y: number } => {
-    const r = plot.getBoundingClientRect();
-    return { x: e.clientX - r.left - M.left, y: e.clientY - r.top - M.top };
-  };
-  const stepAtX = (x: number): number => pxToStep(x, win(), width);
-  const inBand = (x: number, y: number): boolean => showX && x >= 0 && x < width && y >= height && y < height + M.bottom;
-  const hit = (e: MouseEvent): { t: number; u: number | null; x: number; y: number } => {
-    const { x, y } = local(e);
-    const inside = x >= 0 && x < width && y >= 0 && y < height;
-    return { t: stepAtX(x), u: inside ? order[pxToIndex(y, order.length, height)] : null, x, y };
-  };
-
-  const showTooltip = (e: MouseEvent, t: number, u: number): void => {
+  /** The tooltip of (step t, unit u): the value, the token, the steps a pixel covers. */
+  const describe = (t: number, u: number): string[] => {
     const s = store.state;
     const c = current();
     const U = c.layer.units;
@@ -755,92 +481,28 @@ export function createHeatmapPanel(
       let col = 0;
       while (col < size.width - 1 && bounds[col + 1] <= t) col++;
       const [lo, hi] = pyramidFor(c.arr, s.sample).query(u, bounds[col], bounds[col + 1]);
-      const range = lo === -Infinity || hi === Infinity ? "NaN/Inf among them" : `${formatValue(lo)} … ${formatValue(hi)}`;
+      const range =
+        lo === -Infinity || hi === Infinity ? "NaN/Inf among them" : `${formatValue(lo)} … ${formatValue(hi)}`;
       lines.push(`pixel: t ${bounds[col]}–${bounds[col + 1] - 1}: ${range}`);
     }
     if (t >= (c.layer.lengths[s.sample] ?? T)) lines.push("(padding)");
-    tooltip.replaceChildren(...lines.map((l) => html("div", undefined, l)));
-    tooltip.hidden = false;
-    const r = plot.getBoundingClientRect();
-    const px = e.clientX - r.left;
-    const py = e.clientY - r.top;
-    const tw = tooltip.offsetWidth || 160;
-    const left = px + 14 + tw > r.width ? px - 14 - tw : px + 14;
-    tooltip.style.left = `${Math.max(0, left)}px`;
-    tooltip.style.top = `${Math.max(0, py + 12)}px`;
+    return lines;
   };
 
-  const hideHover = (): void => {
-    tooltip.hidden = true;
-    if (store.state.hoverUnit !== null) store.set({ hoverUnit: null });
-  };
-
-  const capture = (e: PointerEvent): void => {
-    try {
-      plot.setPointerCapture(e.pointerId);
-    } catch {
-      /* synthetic events have no active pointer */
-    }
-  };
-
-  const onPointerDown = (e: PointerEvent): void => {
-    if (e.button !== 0) return;
-    const { t, u, x, y } = hit(e);
-    if (inBand(x, y) || (e.altKey && u !== null)) {
-      drag = { kind: "brush", from: t, x0: x, moved: e.altKey };
-      if (e.altKey) store.set({ brush: brushBetween(t, t), sortMode: "brush" });
-      capture(e);
-      e.preventDefault();
-      return;
-    }
-    if (e.shiftKey || e.ctrlKey || e.metaKey) {
-      if (u !== null) store.set({ selectedUnits: toggleUnit(store.state.selectedUnits, u) });
-      return;
-    }
-    if (y < 0 || y >= height || x < 0 || x >= width) return;
-    drag = { kind: "scrub" };
-    capture(e);
-    store.set({ timestep: t });
-  };
-  const onPointerMove = (e: PointerEvent): void => {
-    const { t, u, x } = hit(e);
-    if (drag?.kind === "scrub") store.set({ timestep: t });
-    else if (drag?.kind === "brush") {
-      if (!drag.moved && Math.abs(x - drag.x0) >= BRUSH_SLOP) drag.moved = true;
-      if (drag.moved) store.set({ brush: brushBetween(drag.from, t), sortMode: "brush" });
-      return;
-    }
-    if (u === null) {
-      if (!tooltip.hidden || store.state.hoverUnit !== null) hideHover();
-      return;
-    }
-    store.set({ hoverUnit: u });
-    showTooltip(e, t, u);
-  };
-  const onPointerUp = (e: PointerEvent): void => {
-    if (drag?.kind === "brush" && !drag.moved && e.type === "pointerup") {
-      store.set({ timestep: drag.from }); // a click on the axis moves the cursor
-    }
-    drag = null;
-    try {
-      plot.releasePointerCapture(e.pointerId);
-    } catch {
-      /* not captured */
-    }
-  };
-  const onPointerLeave = (): void => {
-    if (!drag) hideHover();
-  };
-  const onDoubleClick = (e: MouseEvent): void => {
-    const { x, y } = local(e);
-    if (inBand(x, y) && store.state.brush) store.set(clearBrushPatch(store.state));
-  };
-  plot.addEventListener("pointerdown", onPointerDown);
-  plot.addEventListener("pointermove", onPointerMove);
-  plot.addEventListener("pointerup", onPointerUp);
-  plot.addEventListener("pointercancel", onPointerUp);
-  plot.addEventListener("pointerleave", onPointerLeave);
-  plot.addEventListener("dblclick", onDoubleClick);
+  const stopPointer = attachHeatmapPointer(
+    plot,
+    tooltip,
+    store,
+    {
+      margin: M,
+      showX,
+      width: () => width,
+      height: () => height,
+      order: () => order,
+      window: win,
+    },
+    describe,
+  );
   const stopNav = attachTimeNavigation(plot, store, T, M.left, () => width);
   const stopResize = observeResize(plot, (w) => {
     plotWidth = w;
@@ -859,13 +521,8 @@ export function createHeatmapPanel(
       frame.cancel();
       stopResize();
       stopNav();
+      stopPointer();
       unsubscribe();
-      plot.removeEventListener("pointerdown", onPointerDown);
-      plot.removeEventListener("pointermove", onPointerMove);
-      plot.removeEventListener("pointerup", onPointerUp);
-      plot.removeEventListener("pointercancel", onPointerUp);
-      plot.removeEventListener("pointerleave", onPointerLeave);
-      plot.removeEventListener("dblclick", onDoubleClick);
       legend?.destroy();
       row.remove();
     },
