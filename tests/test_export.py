@@ -1,7 +1,7 @@
 """`explorer.export()` and `explorer.save_html()` without a browser.
 
 The export round trip is checked in a real ipykernel (started with jupyter_client) whose
-"frontend" is this test: it answers the kernel's export request the way js/export.ts does,
+"frontend" is this test: it answers the kernel's export request the way js/export/ does,
 while the cell that called ``export()`` is still running. The browser side is checked in
 tests/browser/test_export_browser.py.
 """

@@ -2,7 +2,8 @@
 
 tests/fixtures/ordering.json (written by tests/fixtures/make_ordering.py from a small
 capture, with a NaN, an infinity and a tie added) holds the orders, scores and memory-flow
-lines; js/ordering-shared.test.ts asserts that js/ordering.ts and js/series.ts give the same.
+lines; js/ordering-shared.test.ts asserts that js/math/ordering.ts and js/math/flow.ts give the
+same.
 Here: lstmviz_widget.analysis gives them too, and they equal a direct computation with
 Python loops that follows the documented definitions.
 """

@@ -10,7 +10,7 @@ Carried is the state minus what was written, so the split needs no initial state
 ``carried + written`` is the state itself. At a masked step the layer carries its state over
 unchanged: the keep factor is 1, nothing is written and the whole state is carried.
 
-The memory-flow track of the explorer draws this split (``js/series.ts`` ``flowStats``, the
+The memory-flow track of the explorer draws this split (``js/math/flow.ts`` ``flowStats``, the
 same definition): :meth:`MemoryFlow.step_means` gives its two lines, the flow's
 ``carried`` / ``written`` its per-unit lines (as absolute values).
 """

@@ -2,7 +2,7 @@
 clustering (units that move together end up next to each other).
 
 The first three are the explorer's row orders (*rows:* in the toolbar, the store's
-``sortMode``), with the same definitions and the same numbers as ``js/ordering.ts``:
+``sortMode``), with the same definitions and the same numbers as ``js/math/ordering.ts``:
 ``unit_order(layer, mode, ...)`` gives the order the heatmap shows, and
 ``tests/fixtures/ordering.json`` holds the orders and scores that both this module and the
 JavaScript are tested against.
@@ -262,7 +262,7 @@ def unit_order(
     state: str = "h",
     mask: Any = None,
 ) -> UnitOrder:
-    """The row order the explorer shows for a sort mode: ``js/ordering.ts`` ``unitOrder``.
+    """The row order the explorer shows for a sort mode: ``js/math/ordering.ts`` ``unitOrder``.
 
     Parameters
     ----------

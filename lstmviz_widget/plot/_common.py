@@ -182,7 +182,7 @@ def time_axis(
 
 def token_ticks(ax: Axes, tokens: Sequence[str], t0: int, t1: int) -> list[int]:
     """Tokens of steps t0 … t1−1 as tick labels: every k-th (multiples of k) when they do not
-    all fit, k from the labels' width and the step width (js/series.ts tokenStride)."""
+    all fit, k from the labels' width and the step width (js/math/tokens.ts tokenStride)."""
     shown = [clip_chars(display_token(str(tokens[t])), TOKEN_CHARS) for t in range(t0, t1)]
     fig = ax.get_figure(root=True)
     assert fig is not None

@@ -1,7 +1,7 @@
 """Colours, colour domains and labels of the widget, for matplotlib (numpy + matplotlib only).
 
-Mirrors js/scales.ts (colour maps and their domains), js/views/gatelines.ts (gate colours),
-js/series.ts (series colours, token display) so a figure means what the widget shows.
+Mirrors js/math/scales.ts (colour maps, their domains, series colours), js/math/gates.ts (gate
+colours) and js/math/tokens.ts (token display), so a figure means what the widget shows.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ NAN_COLOR = "#ff00ff"
 #: Padded steps (beyond a sample's length) are shaded with this colour.
 PAD_COLOR = "#9e9e9e"
 
-#: Fixed colours of the usual gates (js/views/gatelines.ts GATE_COLORS).
+#: Fixed colours of the usual gates (js/math/gates.ts GATE_COLORS).
 GATE_COLORS: dict[str, str] = {
     "input": "#4e79a7",
     "forget": "#f28e2b",
@@ -38,7 +38,7 @@ GATE_SYMBOLS: dict[str, str] = {
     "reset": "r",
     "candidate": "h̃",
 }
-#: Tableau 10, the widget's series palette (js/series.ts SERIES_COLORS).
+#: Tableau 10, the widget's series palette (js/math/scales.ts SERIES_COLORS).
 SERIES_COLORS = (
     "#4e79a7",
     "#f28e2b",
@@ -74,9 +74,9 @@ WRONG_COLOR = "#e03131"
 #: Gates whose activation is tanh (signed) rather than sigmoid.
 TANH_GATES = frozenset({"cell", "candidate"})
 #: A unit whose max |v| exceeds this many times the 75th percentile of the units' maxima is an
-#: outlier for the colour domain (js/scales.ts OUTLIER_RATIO).
+#: outlier for the colour domain (js/math/scales.ts OUTLIER_RATIO).
 OUTLIER_RATIO = 4.0
-#: Weight colour domain: this quantile of |w| over the kernels (js/weightmath.ts).
+#: Weight colour domain: this quantile of |w| over the kernels (js/math/weights.ts).
 WEIGHT_QUANTILE = 0.995
 #: ... or the maximum when that is at most this many times the quantile.
 WEIGHT_NEAR_MAX = 1.25
@@ -94,7 +94,7 @@ def class_color(k: int) -> str:
 
 @dataclass(frozen=True)
 class ColorSpec:
-    """Which colour map a quantity gets and its domain (js/scales.ts ``colorSpec``)."""
+    """Which colour map a quantity gets and its domain (js/math/scales.ts ``colorSpec``)."""
 
     kind: str  # "diverging" | "sequential"
     domain: tuple[float, float]
@@ -132,7 +132,7 @@ def symmetric_domain(
 ) -> tuple[float, float]:
     """[-m, m]: m = max |v| (finite values), capped at ``cap`` when float slop lies just above
     it; with ``units`` (the last axis), a few units dwarfing the rest (max > 4 × the 75th
-    percentile of the units' maxima) make m that percentile (js/scales.ts symmetricDomain)."""
+    percentile of the units' maxima) make m that percentile (js/math/scales.ts symmetricDomain)."""
     values = np.asarray(values)
     fin = _finite_abs(values)
     m = float(fin.max()) if fin.size else 0.0
@@ -166,7 +166,7 @@ def color_spec(quantity: str, values: np.ndarray) -> ColorSpec:
 
 
 def weight_domain(matrices: list[np.ndarray], biases: list[np.ndarray]) -> tuple[float, float]:
-    """One symmetric domain for all gates of a layer (js/weightmath.ts weightDomain): the
+    """One symmetric domain for all gates of a layer (js/math/weights.ts weightDomain): the
     99.5th percentile of |w| over the kernels, or max |w| (bias included) when that is at most
     1.25 × the percentile; 1 when every weight is 0 or non-finite."""
     every = [*matrices, *biases]
@@ -199,7 +199,7 @@ def quantity_label(quantity: str, kind: str = "LSTM") -> str:
 
 
 def display_token(tok: str) -> str:
-    """A token as shown on an axis: whitespace made visible (js/series.ts displayToken)."""
+    """A token as shown on an axis: whitespace made visible (js/math/tokens.ts displayToken)."""
     return tok.replace(" ", "␣").replace("\r\n", "↵").replace("\n", "↵").replace("\t", "⇥")
 
 

@@ -2,7 +2,7 @@
 
 Only the browser knows what the views look like (canvases, d3 axes, the theme), so the kernel
 asks it: a custom message ``{"type": "lstmviz-export", id, format, view, scale}`` goes to every
-displayed view; each draws its explorer (js/export.ts) and replies ``{"type":
+displayed view; each draws its explorer (js/export/) and replies ``{"type":
 "lstmviz-export-result", id, ok, mime | error}`` with the file's bytes as the one buffer. The
 first reply wins. Nothing answers when the explorer is not displayed: that is a TimeoutError.
 
@@ -47,7 +47,7 @@ from .._files import refuse_existing, write_bytes_atomic
 REQUEST_TYPE = "lstmviz-export"
 RESULT_TYPE = "lstmviz-export-result"
 FORMATS = {".png": ("png", "image/png"), ".svg": ("svg", "image/svg+xml")}
-MAX_SCALE = 8.0  # js/export.ts refuses more, too
+MAX_SCALE = 8.0  # js/export/ refuses more, too
 RESEND_S = 1.0  # how often an unanswered request is sent again (same id)
 
 NOT_DISPLAYED = (

@@ -38,7 +38,7 @@ explorer
 """
 
 #: The brush ranking computed in the kernel from the capture with numpy, independently of
-#: js/ordering.ts: per unit, mean over the brushed steps [a, b) minus mean over the sample's
+#: js/math/ordering.ts: per unit, mean over the brushed steps [a, b) minus mean over the sample's
 #: other valid steps (finite values only; an empty side counts 0), largest first, ties in
 #: unit order.
 BRUSH_RANKING = """\
