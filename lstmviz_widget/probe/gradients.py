@@ -319,19 +319,23 @@ def _np(t) -> np.ndarray:
     return np.zeros(()) if t is None else np.asarray(t.numpy(), dtype=np.float32)
 
 
-_PROBES: dict[tuple[int, int], tuple[Any, GradientProbe]] = {}
-
-
-def gradient_probe_for(model: Any, graph_model: Any, loss: Any) -> GradientProbe:
-    """A cached GradientProbe of ``graph_model`` (``model`` itself or its user-masked graph)."""
-    import weakref
-
-    key = (id(graph_model), id(loss))
-    hit = _PROBES.get(key)
-    if hit is not None and hit[0]() is graph_model:
+def gradient_probe_for(session: Any, masked: bool, loss: Any) -> GradientProbe:
+    """The session's GradientProbe for ``loss`` (with a user-mask input when ``masked``)."""
+    key = ("tf-graph", masked, loss if isinstance(loss, (str, int, type(None))) else id(loss))
+    hit = session.gradients.get(key)
+    if hit is not None and (not callable(loss) or hit[0] is loss):
         return hit[1]
+    model = session.model
+    if session.graph() is None:
+        raise NotImplementedError(
+            "gradients=True needs a Sequential or Functional model for now; capture this "
+            "subclassed model without gradients."
+        )
+    graph_model = model
+    if masked:
+        from .masking import masked_graph
+
+        graph_model = masked_graph(model)
     probe = GradientProbe(graph_model, loss, compiled=model)
-    if len(_PROBES) >= 8:
-        _PROBES.pop(next(iter(_PROBES)))
-    _PROBES[key] = (weakref.ref(graph_model), probe)
+    session.gradients[key] = (loss, probe)
     return probe

@@ -7,29 +7,15 @@ symbolically with the same layer objects (weights shared) and one extra boolean 
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import keras
 
 from .discover import cell_kind, functional_graph
-from .submodel import Plan, build_plan
-
-_PLANS: dict[int, tuple[weakref.ref, Plan]] = {}
-_GRAPHS: dict[int, tuple[weakref.ref, Any]] = {}
 
 
 def masked_graph(model: Any) -> Any:
     """``model``'s graph with one more boolean input, the user mask, fed to every recurrent call."""
-    hit = _GRAPHS.get(id(model))
-    if hit is not None and hit[0]() is model:
-        return hit[1]
-    graph = _build_masked_graph(model)
-    _GRAPHS[id(model)] = (weakref.ref(model), graph)
-    return graph
-
-
-def _build_masked_graph(model: Any) -> Any:
     graph = functional_graph(model)
     inputs = [
         keras.Input(batch_shape=t.shape, dtype=t.dtype, name=f"lstmviz_{t.name}")
@@ -50,13 +36,3 @@ def _build_masked_graph(model: Any) -> Any:
 
     outputs = graph._run_through_graph(inputs, operation_fn=operation_fn)
     return keras.Model([*inputs, user_mask], outputs, name=f"{model.name}_masked")
-
-
-def masked_plan_for(model: Any) -> Plan:
-    """The cached capture plan of ``model`` with an extra user-mask input (last)."""
-    hit = _PLANS.get(id(model))
-    if hit is not None and hit[0]() is model:
-        return hit[1]
-    plan = build_plan(masked_graph(model))
-    _PLANS[id(model)] = (weakref.ref(model), plan)
-    return plan
