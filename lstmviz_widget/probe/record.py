@@ -101,6 +101,10 @@ def _wrap_inner_loop(slot: RnnSlot, stash: _Stash, replace: Callable | None) -> 
         k = stash.count(layer)
         m = mask[0] if isinstance(mask, (list, tuple)) else mask
         init = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        if getattr(layer, "stateful", False):
+            # a stateful layer's states are read now, before its call assigns the new ones
+            init = [keras.ops.copy(s) for s in init]
+            initial_state = init
         name = slot.name(k)
         if replace is not None:
             return replace(name, slot, sequences, init, m, training)
