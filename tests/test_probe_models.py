@@ -173,7 +173,7 @@ def test_layer_called_in_a_loop_with_carried_states(rng):
     assert list(cap.layers) == ["step", "step:1", "step:2"]
     states = None
     for k, name in enumerate(cap.layers):
-        seq, h, c = model.step(x[:, k : k + 2], initial_state=states)
+        _, h, c = model.step(x[:, k : k + 2], initial_state=states)
         lc = cap[name]
         np.testing.assert_allclose(lc.h[:, -1], _np(h), atol=TOL)
         np.testing.assert_allclose(lc.c[:, -1], _np(c), atol=TOL)
@@ -220,7 +220,9 @@ def test_nested_functional_two_deep_with_the_outer_mask(rng):
     x[0, 4:] = 0.0  # padded: the outer Masking layer's mask must reach the inner LSTM
     cap = capture(model, x)
     lc = cap["middle/inner/lstm"]
-    assert lc.mask is not None and not lc.mask[0, 4:].any() and lc.mask[1].all()
+    assert lc.mask is not None
+    assert not lc.mask[0, 4:].any()
+    assert lc.mask[1].all()
     layer = inner.get_layer("lstm")
     alone = _np(layer(x[:1, :4]))
     np.testing.assert_allclose(lc.h[0, :4], alone[0], atol=TOL)
@@ -233,7 +235,7 @@ def test_stateful_layer_starts_from_its_states_and_keeps_them(rng):
     layer = L.LSTM(4, stateful=True, return_sequences=True, name="lstm")
     model = keras.Sequential([keras.Input(batch_shape=(2, None, 3)), layer, L.Dense(1)])
     warm = rng.normal(size=(2, 5, 3)).astype(np.float32)
-    model.predict_on_batch(warm)  # the layer now holds non-zero states
+    model(warm)  # the layer now holds non-zero states
     before = [np.array(v.numpy()) for v in layer.states]
     assert np.abs(before[0]).max() > 0
     x = rng.normal(size=(2, 4, 3)).astype(np.float32)

@@ -14,6 +14,7 @@ import numpy as np
 from ..data import GATE_NAMES, Capture, LayerCapture
 from .assemble import merge, pad
 from .attention import assemble_attention
+from .batching import split_kwargs, take
 from .inputs import prepare_batch, resolve_tokens
 from .predictions import capture_predictions
 from .record import Pass, RnnCall
@@ -155,6 +156,7 @@ def capture(
     gradients: bool = False,
     loss: Any = None,
     call_kwargs: dict[str, Any] | None = None,
+    sample_weight: Any = None,
 ) -> Capture:
     """Record every recurrent layer's states and gates for ``seq``, verified against Keras.
 
@@ -183,15 +185,22 @@ def capture(
         Also record ∂L/∂h_t, ∂L/∂c_t, ∂L/∂(gate pre-activations) and ∂L/∂weights of every
         recurrent layer (one backward pass), and input saliency (gradient × input).
     loss : None, str, callable or int
-        The loss L (summed over the batch, so each sample's gradients are its own): None for
-        the model's compiled loss, a Keras loss name, a callable ``loss(y_true, y_pred)``, or
-        an int ``k`` for the logit of class k (the output layer's pre-activation).
+        The loss L: None for the model's compiled loss, a Keras loss name or
+        ``keras.losses.Loss``, a callable ``loss(y_true, y_pred)`` (reduced as Keras reduces a
+        loss function: ``sum_over_batch_size``), or an int ``k`` for the logit of class k (the
+        output layer's pre-activation, summed over steps). Per sample, L is what Keras
+        reports for that sample alone (its reduction over the non-batch axes, the output's
+        mask and ``sample_weight`` respected); over the batch, the per-sample losses are
+        summed, so each sample's gradients are its own and for one sample
+        ``cap.loss == model.evaluate(x, y)`` (regularisation losses aside).
 
     call_kwargs : dict, optional
         Further arguments of the model's ``call`` (e.g. ``{"states": h0}`` for a model whose
         ``call(inputs, states=None, ...)`` passes ``initial_state=states``). Arrays are
         batch-first (split with the batch for ragged input); other values are fixed.
         ``training`` is always False.
+    sample_weight : array-like, optional
+        ``(B,)`` or ``(B, T)`` weights of the loss, as for ``model.fit`` (gradients only).
 
     Stateful layers start from their current states, which are the same after the capture
     as before.
@@ -209,11 +218,22 @@ def capture(
         raise ValueError(f"y has shape {np.shape(y)}; expected one target per sequence ({b}, ...)")
     if not session.tree.rnns:
         raise no_recurrent_layer(model)
-    grad_probe = None
+    static, tensors = split_kwargs(call_kwargs)
+    grad_pass = None
     if gradients:
-        from .gradients import gradient_probe_for
+        from .gradients import gradient_pass_for
 
-        grad_probe = gradient_probe_for(session, batch.user_mask is not None, loss)
+        grad_pass = gradient_pass_for(session, loss, static)
+        if grad_pass.needs_labels and y is None:
+            raise ValueError(
+                "gradients=True with a loss needs labels: pass y= (the targets, as for "
+                "model.fit), or loss=k for the logit of class k."
+            )
+    sw = None if sample_weight is None else np.asarray(sample_weight, np.float32)
+    if sw is not None and (sw.ndim == 0 or sw.shape[0] != b):
+        raise ValueError(
+            f"sample_weight has shape {np.shape(sample_weight)}; expected ({b},) or ({b}, T)."
+        )
     passes = run_passes(session, batch.arrays, batch.lengths, batch.user_mask, call_kwargs)
     if not passes[0][3].rnn:
         raise ValueError(
@@ -225,9 +245,25 @@ def capture(
     saliency = np.zeros((b, t), np.float32) if gradients else None
     for idx, length, arrays, p in passes:
         group = _run_group(p)
-        if grad_probe is not None:
+        if grad_pass is not None:
             shapes = {n: (*q["inputs"].shape, q["h"].shape[-1]) for n, q in group.items()}
-            grads = grad_probe.run(arrays, _labels_for(y_arr, idx, int(length), t), shapes)
+            inputs, umask = (
+                (arrays[:-1], arrays[-1])
+                if batch.user_mask is not None
+                else (
+                    arrays,
+                    None,
+                )
+            )
+            grads = grad_pass.run(
+                inputs,
+                umask,
+                take(tensors, idx, b),
+                _labels_for(y_arr, idx, int(length), t),
+                None if sw is None else _labels_for(sw, idx, int(length), t),
+                shapes,
+                out_rank=np.ndim(p.outputs[0]),
+            )
             _attach_gradients(group, grads)
             total_loss += grads.loss
             sal = _saliency(arrays[0], grads, group)  # over the first input's own steps

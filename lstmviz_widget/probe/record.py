@@ -306,7 +306,7 @@ class Recorder:
         if BACKEND == "tensorflow":
             import tensorflow as tf
 
-            fn = tf.function(self._trace, reduce_retracing=True)
+            fn = tf.function(self._trace, reduce_retracing=True, autograph=False)
             return lambda arrays, m, kw: fn(list(arrays), m, kw)
         if BACKEND == "jax":
             import jax
