@@ -215,7 +215,7 @@ class GradientPass:
             return keras.ops.sum(out[..., self.k])
         return _per_sample_sum(self.loss_obj, labels, out, weight, b)
 
-    def _forward_loss(self, arrays, user_mask, kwargs, labels, weight, perts):
+    def _forward_loss(self, arrays, user_mask, kwargs, labels, weight, perts, b=None):
         """The model's loss with every recurrence replayed (traced or run by the backend)."""
         session = self.session
         stash = _Stash()
@@ -241,7 +241,7 @@ class GradientPass:
         finally:
             if head is not None:
                 head.activation = saved_act
-        return self._loss(out, labels, weight, arrays[0].shape[0])
+        return self._loss(out, labels, weight, arrays[0].shape[0] if b is None else b)
 
     def _weights(self) -> list[Any]:
         """Every recurrent cell's variables, in tree order (one list per slot)."""
@@ -259,12 +259,12 @@ class GradientPass:
     def _build_tf(self):
         import tensorflow as tf
 
-        def fn(arrays, user_mask, kwargs, labels, weight, perts):
+        def fn(arrays, user_mask, kwargs, labels, weight, perts, b):
             floats = [a for a in arrays if a.dtype.is_floating]
             with tf.GradientTape() as tape:
                 tape.watch(floats)
                 tape.watch(perts)
-                loss = self._forward_loss(arrays, user_mask, kwargs, labels, weight, perts)
+                loss = self._forward_loss(arrays, user_mask, kwargs, labels, weight, perts, b)
             weights = [v.value for v in self._weights()]
             d_pert, d_w, d_in = tape.gradient(loss, [perts, weights, floats])
             return loss, d_pert, d_w, d_in
@@ -275,7 +275,8 @@ class GradientPass:
 
         def run(arrays, user_mask, kwargs, labels, weight, perts):
             arrays = [tf.convert_to_tensor(a) for a in arrays]
-            return traced(arrays, user_mask, kwargs, labels, weight, perts)
+            # the batch size is a Python int: the per-sample loss loops over it
+            return traced(arrays, user_mask, kwargs, labels, weight, perts, len(arrays[0]))
 
         return run
 
