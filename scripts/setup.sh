@@ -29,9 +29,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.lstmviz-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
-  log "pip install -e .[tensorflow-cpu,dev]"
+  # jax (CPU wheel, small): make test runs the backend-agnostic probe tests on JAX too
+  log "pip install -e .[tensorflow-cpu,jax,dev]"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[tensorflow-cpu,dev]"
+  .venv/bin/python -m pip install -q -e ".[tensorflow-cpu,jax,dev]"
   touch "$stamp"
 fi
 log "ready"

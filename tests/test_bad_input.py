@@ -154,3 +154,8 @@ def test_explorer_argument_errors(model):
         LSTMExplorer(cap, good())
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         LSTMExplorer(cap, colour="red")
+
+
+def test_too_few_labels_for_a_float_sequence_says_so():
+    with pytest.raises(ValueError, match=r"2 labels were given for 5 steps"):
+        capture(model(), good(), tokens=["a", "b"])

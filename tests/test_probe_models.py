@@ -287,3 +287,33 @@ def test_conv_lstm_is_refused_by_name():
     model = keras.Sequential([keras.Input((None, 4, 1)), L.ConvLSTM1D(2, 3, name="conv")])
     with pytest.raises(NotImplementedError, match=r"'conv' \(ConvLSTM1D\).*convolutional"):
         capture(model, np.zeros((1, 3, 4, 1), np.float32))
+
+
+_NO_TF = """
+import sys
+sys.modules["tensorflow"] = None  # any import of TensorFlow fails
+import numpy as np, keras
+from lstmviz_widget import capture
+m = keras.Sequential([keras.Input((None, 4)), keras.layers.LSTM(8), keras.layers.Dense(1)])
+m.compile(loss="mse")
+x = np.random.default_rng(0).normal(size=(1, 5, 4)).astype("float32")
+y = np.ones((1, 1), "float32")
+cap = capture(m, x, y=y, gradients=True)
+assert cap[m.layers[0].name].fidelity < 1e-5
+assert abs(cap.loss - m.evaluate(x, y, verbose=0)) < 1e-5 * max(1.0, cap.loss)
+assert np.abs(cap[m.layers[0].name].grad_h).max() > 0
+print("ok", keras.backend.backend())
+"""
+
+
+def test_the_jax_backend_needs_no_tensorflow():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    done = subprocess.run(
+        [sys.executable, "-c", _NO_TF], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("ok jax")

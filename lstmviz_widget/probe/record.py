@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
@@ -262,6 +263,27 @@ def restore_states(saved: list[tuple[Any, np.ndarray]]) -> None:
 
 
 # -- the compiled pass, per backend ----------------------------------------------------------
+class _NoRetracingNotes(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_retracing() -> Iterator[None]:
+    """TensorFlow's "N out of the last N calls ... retracing" notes are the probe's own
+    business (one trace per model and length kind), not the user's: hidden while it runs."""
+    if BACKEND != "tensorflow":
+        yield
+        return
+    note = _NoRetracingNotes()
+    logger = logging.getLogger("tensorflow")
+    logger.addFilter(note)
+    try:
+        yield
+    finally:
+        logger.removeFilter(note)
+
+
 def to_numpy(x: Any) -> Any:
     if x is None:
         return None
@@ -344,7 +366,8 @@ class Recorder:
     def run(
         self, arrays: list[np.ndarray], user_mask: np.ndarray | None, tensor_kwargs: dict
     ) -> Pass:
-        flat, rnn, att = self._fn(arrays, user_mask, tensor_kwargs)
+        with quiet_retracing():
+            flat, rnn, att = self._fn(arrays, user_mask, tensor_kwargs)
         meta = self.meta
         assert meta is not None
         calls = []
