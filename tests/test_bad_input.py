@@ -156,6 +156,6 @@ def test_explorer_argument_errors(model):
         LSTMExplorer(cap, colour="red")
 
 
-def test_too_few_labels_for_a_float_sequence_says_so():
+def test_too_few_labels_for_a_float_sequence_says_so(model):
     with pytest.raises(ValueError, match=r"2 labels were given for 5 steps"):
-        capture(model(), good(), tokens=["a", "b"])
+        capture(model, good(), tokens=["a", "b"])

@@ -306,14 +306,15 @@ print("ok", keras.backend.backend())
 """
 
 
-def test_the_jax_backend_needs_no_tensorflow():
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_jax_and_torch_backends_need_no_tensorflow(backend):
     import os
     import subprocess
     import sys
 
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    env = {**os.environ, "KERAS_BACKEND": backend}
     done = subprocess.run(
         [sys.executable, "-c", _NO_TF], env=env, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().endswith("ok jax")
+    assert done.stdout.strip().endswith(f"ok {backend}")
