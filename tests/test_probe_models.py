@@ -318,3 +318,45 @@ def test_jax_and_torch_backends_need_no_tensorflow(backend):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith(f"ok {backend}")
+
+
+def test_gradients_of_a_subclassed_model_with_initial_state(rng):
+    model = TextModel()
+    ids = rng.integers(0, 12, size=(1, 6)).astype("int32")
+    model(ids)
+    h0 = rng.normal(size=(1, 6)).astype(np.float32)
+    y = rng.integers(0, 12, size=(1, 6))
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    cap = capture(model, ids, y=y, gradients=True, loss=loss, call_kwargs={"states": h0})
+    want = float(_np(loss(y, model(ids, states=h0))))
+    assert cap.loss == pytest.approx(want, rel=1e-5)
+    lc = cap[model.gru.name]
+    assert lc.grad_h.shape == lc.h.shape
+    assert np.abs(lc.grad_h).max() > 0
+    # the last step's ∂L/∂h_T is the head's gradient alone: through the Dense layer only
+    logits = _np(model.dense(lc.h[:, -1:]))[:, 0]
+    p = np.exp(logits - logits.max(-1, keepdims=True))
+    p /= p.sum(-1, keepdims=True)
+    p[0, y[0, -1]] -= 1.0
+    head = (p / 6.0) @ _np(model.dense.kernel).T  # the mean over 6 steps
+    np.testing.assert_allclose(lc.grad_h[:, -1], head, atol=1e-5)
+
+
+def test_gradients_leave_stateful_states_and_cover_every_call(rng):
+    a_in, b_in = keras.Input(batch_shape=(2, None, 3)), keras.Input(batch_shape=(2, None, 3))
+    shared = L.GRU(4, return_sequences=True, stateful=True, name="gru")
+    model = keras.Model([a_in, b_in], L.Dense(1)(L.Concatenate()([shared(a_in), shared(b_in)])))
+    model.compile(loss="mse")
+    xa, xb = (rng.normal(size=(2, 5, 3)).astype(np.float32) for _ in range(2))
+    model([xa, xb])
+    before = [np.array(v.numpy()) for v in shared.states]
+    cap = capture(model, [xa, xb], y=np.zeros((2, 5, 1), np.float32), gradients=True)
+    for a, b in zip(before, [np.array(v.numpy()) for v in shared.states], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert set(cap.layers) == {"gru", "gru:1"}
+    for name in cap.layers:
+        assert np.abs(cap[name].grad_h).max() > 0
+    # the weight gradient is the total over both calls
+    np.testing.assert_allclose(
+        cap["gru"].grad_weights["kernel"], cap["gru:1"].grad_weights["kernel"]
+    )

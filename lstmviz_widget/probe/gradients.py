@@ -32,7 +32,16 @@ import numpy as np
 from keras.src.losses.loss import reduce_weighted_values
 from keras.src.losses.losses import LossFunctionWrapper
 
-from .record import BACKEND, _model_inputs, _Stash, patched, quiet_retracing, to_numpy
+from .record import (
+    BACKEND,
+    _model_inputs,
+    _Stash,
+    patched,
+    quiet_retracing,
+    restore_states,
+    stateful_states,
+    to_numpy,
+)
 from .tree import RnnSlot
 
 _GATES = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}
@@ -383,8 +392,12 @@ class GradientPass:
         if weight is not None:
             weight = np.asarray(weight)
         w = None if weight is None else np.asarray(weight, np.float32)
-        with quiet_retracing():
-            loss, d_pert, d_w, d_in = self._fn(arrays, user_mask, kwargs, labels, w, perts)
+        saved = stateful_states(self.session.tree)  # a stateful layer's call moves them on
+        try:
+            with quiet_retracing():
+                loss, d_pert, d_w, d_in = self._fn(arrays, user_mask, kwargs, labels, w, perts)
+        finally:
+            restore_states(saved)
         per_layer = {}
         by_slot: dict[int, dict[str, np.ndarray]] = {}
         it = iter(d_w)
