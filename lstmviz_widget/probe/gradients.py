@@ -296,9 +296,9 @@ class GradientPass:
         trainable = list(model.trainable_variables)
         index = {id(v): i for i, v in enumerate(trainable)}
 
-        def loss_of(diff, ntv, ints, user_mask, kwargs, labels, weight):
+        def loss_of(diff, ntv, ints, user_mask, kwargs, labels, weight, where):
             perts, tv, floats = diff
-            arrays = _merge(floats, ints)
+            arrays = _merge(floats, list(zip(where, ints, strict=True)))
             with keras.StatelessScope(
                 state_mapping=[
                     *zip(trainable, tv, strict=True),
@@ -307,14 +307,23 @@ class GradientPass:
             ):
                 return self._forward_loss(arrays, user_mask, kwargs, labels, weight, perts)
 
-        grad_fn = jax.jit(jax.value_and_grad(loss_of))
+        # the positions of the integer inputs are static: they decide where each array goes
+        grad_fn = jax.jit(jax.value_and_grad(loss_of), static_argnums=(7,))
 
         def run(arrays, user_mask, kwargs, labels, weight, perts):
             floats, ints = _split(arrays)
             tv = [v.value for v in trainable]
             ntv = [v.value for v in model.non_trainable_variables]
+            where = tuple(i for i, _ in ints)
             loss, (d_pert, d_tv, d_in) = grad_fn(
-                (perts, tv, floats), ntv, ints, user_mask, kwargs, labels, weight
+                (perts, tv, floats),
+                ntv,
+                [a for _, a in ints],
+                user_mask,
+                kwargs,
+                labels,
+                weight,
+                where,
             )
             missing = [v for v in self._weights() if id(v) not in index]
             if missing:
