@@ -66,7 +66,8 @@ class LayerCapture:
         ``kernel`` (D, G·U), ``recurrent_kernel`` (U, G·U) and, with a bias, ``bias``.
     grad_h, grad_c : ndarray or None, float32, (B, T, U)
         With ``gradients=True``: ∂L/∂h_t and ∂L/∂c_t, the total derivative through time and
-        through the layers above, per sample.
+        through the layers above, per sample, of L = ``Capture.loss`` (each sample's own loss
+        as Keras reduces it — e.g. the mean over its steps for a sequence output).
     grad_gates : dict of str to ndarray
         ∂L/∂(pre-activation) of each gate, (B, T, U), keyed like ``gates``.
     grad_weights : dict of str to ndarray
@@ -278,7 +279,11 @@ class Capture:
     saliency : ndarray or None, float32, (B, T)
         With ``gradients=True``: gradient × input of the model input, summed over features.
     loss : float or None
-        With ``gradients=True``: the loss the gradients are of (summed over the batch).
+        With ``gradients=True``: the loss L the gradients are of. Per sample, exactly the loss
+        Keras reports for that sample alone (the compiled loss's own reduction over the
+        non-batch axes, the output mask and sample weights respected); summed over the batch,
+        so for one sample it equals ``model.evaluate(x, y)`` (regularisation losses aside).
+        With ``loss=k``: the logit of class k summed over steps and samples.
     """
 
     layers: dict[str, LayerCapture]

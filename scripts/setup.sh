@@ -29,9 +29,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.lstmviz-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
-  log "pip install -e .[tensorflow-cpu,plot,wandb,store,dev]"
+  # jax and torch: make test runs the backend-agnostic probe tests on JAX and PyTorch too
+  # (PyPI's Linux torch wheel pulls the CUDA stack: ~60 s and ~5.3 GB on disk)
+  log "pip install -e .[tensorflow-cpu,jax,torch,plot,wandb,store,dev]"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[tensorflow-cpu,plot,wandb,store,dev]"
+  .venv/bin/python -m pip install -q -e ".[tensorflow-cpu,jax,torch,plot,wandb,store,dev]"
   touch "$stamp"
 fi
 log "ready"

@@ -19,3 +19,20 @@ echo "== mutation check (planted bugs in capture() must fail the probe tests)"
 python scripts/mutation_check.py
 # pytest last: its summary line closes the run
 echo "== pytest"; python -m pytest -p no:cacheprovider "$@"
+# Keras fixes its backend per process: the backend-agnostic probe tests once more on JAX
+# and on PyTorch
+# (a plain `make test` only; with pytest arguments, only those run).
+if [ $# -eq 0 ]; then
+  echo "== pytest (KERAS_BACKEND=jax)"
+  KERAS_BACKEND=jax python -m pytest -p no:cacheprovider \
+    tests/test_probe_exact.py tests/test_probe_matrix.py tests/test_probe_graphs.py \
+    tests/test_probe_independent.py \
+    tests/test_probe_models.py tests/test_probe_loss.py tests/test_attention.py \
+    tests/test_predictions.py
+  echo "== pytest (KERAS_BACKEND=torch)"
+  KERAS_BACKEND=torch python -m pytest -p no:cacheprovider \
+    tests/test_probe_exact.py tests/test_probe_matrix.py tests/test_probe_graphs.py \
+    tests/test_probe_independent.py \
+    tests/test_probe_models.py tests/test_probe_loss.py tests/test_attention.py \
+    tests/test_predictions.py
+fi

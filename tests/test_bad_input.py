@@ -39,7 +39,7 @@ def test_model_never_built():
         capture(unbuilt, good())
 
 
-def test_subclassed_model():
+def test_subclassed_model_is_captured_not_refused():
     class Net(keras.Model):
         def __init__(self):
             super().__init__()
@@ -49,9 +49,11 @@ def test_subclassed_model():
             return self.rnn(x)
 
     net = Net()
-    net(good()[None])
-    with pytest.raises(NotImplementedError, match=r"subclassed keras.Model.*Functional API"):
-        capture(net, good())
+    x = np.random.default_rng(0).normal(size=(5, 8)).astype(np.float32)
+    want = np.asarray(net(x[None]))
+    cap = capture(net, x)
+    np.testing.assert_allclose(cap[net.rnn.name].h[:, -1], want, atol=1e-6)
+    assert cap[net.rnn.name].fidelity < 1e-5
 
 
 @pytest.mark.parametrize(
@@ -152,3 +154,8 @@ def test_explorer_argument_errors(model):
         LSTMExplorer(cap, good())
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         LSTMExplorer(cap, colour="red")
+
+
+def test_too_few_labels_for_a_float_sequence_says_so(model):
+    with pytest.raises(ValueError, match=r"2 labels were given for 5 steps"):
+        capture(model, good(), tokens=["a", "b"])

@@ -95,7 +95,11 @@ def test_lstm_gate_gradients_follow_the_chain_rule(float64):
 def _tape_weight_grads(model, x, y, layers):
     with tf.GradientTape() as tape:
         pred = model(x, training=False)
-        loss = tf.reduce_sum(keras.losses.mean_squared_error(y, pred))
+        per_step = keras.losses.mean_squared_error(y, pred)  # reduces the last axis only
+        # L: each sample's loss as Keras reduces it (the mean over its steps), summed over
+        # the batch
+        axes = list(range(1, len(per_step.shape)))
+        loss = tf.reduce_sum(tf.reduce_mean(per_step, axis=axes) if axes else per_step)
     variables = [[v.value for v in layer.cell.trainable_variables] for layer in layers]
     return float(loss), tape.gradient(loss, variables)
 

@@ -183,6 +183,15 @@ def resolve_tokens(tokens: Any, ids: np.ndarray | None, b: int, t: int) -> list[
         and all(isinstance(x, str) for x in tokens)
         and not (b == 1 and len(tokens) == t)
     ):
+        if (
+            (ids is None or ids.dtype.kind not in "iu")
+            and b == 1
+            and not isinstance(tokens, Mapping)
+        ):
+            raise ValueError(
+                f"{len(tokens)} labels were given for {t} steps: tokens= needs one label per "
+                f"step (a list of {t} strings), or a vocabulary when the input is token ids."
+            )
         if ids is None or ids.dtype.kind not in "iu":
             raise ValueError(
                 "tokens looks like a vocabulary (id -> label), but the model input is not integer "

@@ -49,7 +49,7 @@ import keras
 import numpy as np
 
 from ..data import Capture, Predictions
-from .attention import length_groups, model_graph, predict
+from .session import run_passes, session_for
 
 #: Layers that do nothing at inference (skipped when looking for the head's activation).
 _IDENTITY = (
@@ -284,19 +284,26 @@ def _finish(
 
 
 class _Runs:
-    """The model's outputs, per group of equal-length sequences, computed once on demand."""
+    """The model's outputs, per group of equal-length sequences, computed once on demand
+    (or given: the recorded passes ``capture`` already ran)."""
 
-    def __init__(self, model: Any, arrays: list[np.ndarray], lengths: Any, mask: Any) -> None:
+    def __init__(
+        self, model: Any, arrays: list[np.ndarray], lengths: Any, mask: Any, passes: Any = None
+    ) -> None:
         self.model, self.arrays, self.lengths, self.mask = model, arrays, lengths, mask
+        self._passes = passes
         self._groups: list[tuple[np.ndarray, list[int], list[np.ndarray]]] | None = None
 
     @property
     def groups(self) -> list[tuple[np.ndarray, list[int], list[np.ndarray]]]:
         if self._groups is None:
-            runner = self.model if self.mask is None else model_graph(self.model, masked=True)
+            passes = self._passes
+            if passes is None:
+                passes = run_passes(session_for(self.model), self.arrays, self.lengths, self.mask)
+            n_inputs = len(self.arrays)
             self._groups = [
-                (idx, [a.shape[1] for a in g if a.ndim >= 2], predict(runner, g))
-                for idx, _, g in length_groups(self.arrays, self.lengths, self.mask)
+                (idx, [a.shape[1] for a in g[:n_inputs] if a.ndim >= 2], p.outputs)
+                for idx, _, g, p in passes
             ]
         return self._groups
 
@@ -341,6 +348,7 @@ def capture_predictions(
     y: Any = None,
     *,
     mask: np.ndarray | None = None,
+    passes: Any = None,
 ) -> Predictions:
     """Per-step predictions and confidence of ``model`` for the batch ``cap`` was taken on.
 
@@ -355,16 +363,21 @@ def capture_predictions(
     y : array-like, optional
         Labels, giving ``mispredicted``: see the module docstring for the shapes.
     mask : ndarray of bool (B, T), optional
-        The user mask given to ``capture`` (the graph with that mask is the one run).
+        The user mask given to ``capture`` (the model is run with that mask).
+    passes : list, optional
+        The recorded passes ``capture`` ran on this batch (``session.run_passes``); run here
+        when not given.
 
     Returns
     -------
     Predictions
     """
-    graph = model_graph(model)
-    outputs = list(graph.outputs)
+    graph = session_for(model).graph()
     b = arrays[0].shape[0]
-    runs = _Runs(model, arrays, cap.lengths, mask)
+    runs = _Runs(model, arrays, cap.lengths, mask, passes)
+    outputs: list[Any] = (
+        list(graph.outputs) if graph is not None else list(runs.groups[0][2])
+    )  # a subclassed model: its runtime outputs, with no graph to trace the head
     skipped: list[str] = []
     for k, out in enumerate(outputs):
         label = _describe(k, out, len(outputs))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-import labdriver as ld
+from tests import lab as ld
 
 from .conftest import SHOTS, server_for
 
