@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..data import Capture, LayerCapture
-from ._style import PAD_COLOR, clip_chars, display_token
+from ._style import NAN_COLOR, PAD_COLOR, clip_chars, display_token
 
 #: Longest token label (characters) on a thinned axis (js/views/input.ts).
 TOKEN_CHARS = 8
@@ -199,3 +199,13 @@ def token_ticks(ax: Axes, tokens: Sequence[str], t0: int, t1: int) -> list[int]:
 def title(ax: Axes, text: str) -> None:
     """A small left-aligned title, like the widget's track titles."""
     ax.set_title(text, loc="left", fontsize=9)
+
+
+def nan_note(ax: Axes, values: np.ndarray, y: float = 1.01) -> None:
+    """The widget's "■ NaN / Inf" legend note above the axes' right end, when ``values`` hold
+    any non-finite number."""
+    if not np.isfinite(values).all():
+        ax.text(
+            1.0, y, "■ NaN / Inf", color=NAN_COLOR, transform=ax.transAxes,
+            ha="right", va="bottom", fontsize=7,
+        )  # fmt: skip

@@ -15,6 +15,7 @@ from ..analysis import pca
 from ._common import (
     as_capture,
     check_sample,
+    nan_note,
     new_axes,
     pick_layer,
     pixel_columns,
@@ -24,7 +25,7 @@ from ._common import (
 from ._common import (
     colorbar as add_colorbar,
 )
-from ._style import NAN_COLOR, PAD_COLOR, colormap, layer_title
+from ._style import PAD_COLOR, colormap, layer_title
 
 
 def attention(
@@ -100,17 +101,7 @@ def attention(
         ax.add_patch(Rectangle((-0.5, cursor - 0.5), tk, 1, fill=False, ec="#d62728", lw=1.2))
     if colorbar:
         add_colorbar(ax, im, "attention weight", 0.05)
-    if not np.isfinite(m).all():
-        ax.text(
-            1.0,
-            1.01,
-            "■ NaN / Inf",
-            color=NAN_COLOR,
-            transform=ax.transAxes,
-            ha="right",
-            va="bottom",
-            fontsize=7,
-        )
+    nan_note(ax, m)
     pooled = f" · max-pooled {kq}×{kk}" if kq * kk > 1 else ""
     title(ax, f"attention · {name}{' · ' + which if which else ''} · sample {b}{pooled}")
     return fig, ax

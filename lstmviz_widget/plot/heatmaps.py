@@ -21,6 +21,7 @@ from ._common import (
     check_window,
     column_edges,
     extreme_columns,
+    nan_note,
     new_axes,
     pick_layer,
     pixel_columns,
@@ -31,7 +32,7 @@ from ._common import (
 from ._common import (
     colorbar as add_colorbar,
 )
-from ._style import NAN_COLOR, color_spec, layer_title, quantity_label
+from ._style import color_spec, layer_title, quantity_label
 
 
 def quantity_array(lc: LayerCapture, quantity: str) -> np.ndarray:
@@ -149,17 +150,7 @@ def heatmap(
     title(ax, f"{quantity_label(quantity, lc.kind)} · {layer_title(c, lc.name)} · sample {b}{agg}")
     if colorbar:
         add_colorbar(ax, im, quantity_label(quantity, lc.kind))
-    if not np.isfinite(data).all():
-        ax.text(
-            1.0,
-            1.01,
-            "■ NaN / Inf",
-            color=NAN_COLOR,
-            transform=ax.transAxes,
-            ha="right",
-            va="bottom",
-            fontsize=7,
-        )
+    nan_note(ax, data)
     return fig, ax
 
 

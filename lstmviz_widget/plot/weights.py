@@ -8,9 +8,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ._common import as_capture, new_axes, pick_layer, title
+from ._common import as_capture, nan_note, new_axes, pick_layer, title
 from ._common import colorbar as add_colorbar
-from ._style import NAN_COLOR, colormap, gate_color, layer_title, weight_domain
+from ._style import colormap, gate_color, layer_title, weight_domain
 
 #: The parts of a gate's weights, top to bottom, and their row labels.
 PARTS = (("kernel", "input → unit"), ("recurrent_kernel", "unit → unit"), ("bias", "bias"))
@@ -100,17 +100,7 @@ def weights(
     if colorbar and ax.images:
         add_colorbar(ax, ax.images[0], "∂L/∂w" if grad else "weight")
     every = np.concatenate([np.ravel(a) for a in [*mats, *biases]])
-    if not np.isfinite(every).all():
-        ax.text(
-            1.0,
-            1.06,
-            "■ NaN / Inf",
-            color=NAN_COLOR,
-            transform=ax.transAxes,
-            ha="right",
-            va="bottom",
-            fontsize=7,
-        )
+    nan_note(ax, every, y=1.06)
     mx = (
         float(np.nanmax(np.abs(np.where(np.isfinite(every), every, np.nan)))) if every.size else 0.0
     )
