@@ -263,7 +263,7 @@ def test_overwrite_false_refuses_before_work(token_model, tmp_path, monkeypatch)
     capture(token_model, _ids(4, 3), store=target, progress=False)
     import lstmviz_widget.probe.capture as probe_capture
 
-    monkeypatch.setattr(probe_capture, "plan_for", _no_work)
+    monkeypatch.setattr(probe_capture, "run_passes", _no_work)
     with pytest.raises(FileExistsError, match="overwrite=True"):
         capture(token_model, _ids(4, 3), store=target, progress=False)
     monkeypatch.undo()
@@ -335,7 +335,7 @@ def test_memory_guard_raises_before_any_work(monkeypatch):
     inp = keras.Input((None,), dtype="int32")
     out = keras.layers.LSTM(2048, return_sequences=True)(keras.layers.Embedding(10, 8)(inp))
     big = keras.Model(inp, out)
-    monkeypatch.setattr(probe_capture, "plan_for", _no_work)
+    monkeypatch.setattr(probe_capture, "run_passes", _no_work)
     ids = np.zeros((64, 20_000), np.int32)  # 5 MB of input → ≈ 100 GB of states and gates
     with pytest.raises(MemoryError, match=r"GiB.*store=.*fewer samples") as err:
         capture(big, ids)
