@@ -294,7 +294,9 @@ def test_every_gate_c_and_h_match_an_independent_recurrence(case):
 def _patched_lstm(step, return_sequences=True):
     """An LSTM layer (standard type, so the probe takes it for one) whose cell runs ``step``
     instead of Keras's maths: ``step(i, f, g, o, c_prev) -> (h, c)``."""
-    layer = L.LSTM(U, return_sequences=return_sequences)
+    # use_cudnn=False: Keras's fused kernels (the torch backend's pure-torch loop, cuDNN) never
+    # call the cell, so the planted maths would not run; the generic loop calls it on every backend
+    layer = L.LSTM(U, return_sequences=return_sequences, use_cudnn=False)
     cell = layer.cell
     ops = keras.ops
 
