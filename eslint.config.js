@@ -50,7 +50,6 @@ const SIZE_DEBT = {
   "js/views/gatelines.ts": { fn: 203 },
   "js/views/input.ts": { fn: 199 },
   "js/views/scatter.ts": { fn: 362 },
-  "js/views/trajectory.ts": { fn: 369, file: 407 },
   "js/views/vector.ts": { fn: 229 },
   "js/views/weights.ts": { fn: 360, file: 402 },
 };
