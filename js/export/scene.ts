@@ -258,142 +258,7 @@ export function collectScene(region: HTMLElement): Scene {
       "nothing to export: this view of the explorer is hidden (a collapsed output or a hidden tab?)",
     );
   }
-  const items: SceneItem[] = [];
-  let alpha = 1; // product of the opacities of the elements being walked
-  const add = (item: SceneItem, opacity = alpha): void => {
-    if (opacity < 1) item.alpha = opacity;
-    items.push(item);
-  };
-  const rel = (r: DOMRect): Box => ({ x: r.left - origin.left, y: r.top - origin.top, w: r.width, h: r.height });
-
-  const addBoxes = (el: Element, cs: CSSStyleDeclaration, r: DOMRect): void => {
-    const box = rel(r);
-    const radius = parseFloat(cs.borderTopLeftRadius) || 0;
-    const bg = cs.backgroundColor;
-    const sides = (["Top", "Right", "Bottom", "Left"] as const).map((s) => ({
-      width: parseFloat(cs.getPropertyValue(`border-${s.toLowerCase()}-width`)) || 0,
-      color: cs.getPropertyValue(`border-${s.toLowerCase()}-color`),
-      style: cs.getPropertyValue(`border-${s.toLowerCase()}-style`),
-    }));
-    const visible = sides.map(
-      (s) => s.width > 0 && s.style !== "none" && s.style !== "hidden" && colorAlpha(s.color) > 0,
-    );
-    const same = sides.every((s) => s.width === sides[0].width && s.color === sides[0].color);
-    const uniform = visible.every(Boolean) && same;
-    const fill = el !== region && colorAlpha(bg) > 0 ? bg : null;
-    if (uniform) {
-      const bw = sides[0].width;
-      add({
-        kind: "rect",
-        x: box.x + bw / 2,
-        y: box.y + bw / 2,
-        w: Math.max(0, box.w - bw),
-        h: Math.max(0, box.h - bw),
-        fill,
-        stroke: sides[0].color,
-        strokeWidth: bw,
-        radius: Math.max(0, radius - bw / 2),
-      });
-      return;
-    }
-    if (fill) add({ kind: "rect", ...box, fill, stroke: null, strokeWidth: 0, radius });
-    sides.forEach((s, i) => {
-      if (!visible[i]) return;
-      const b =
-        i === 0
-          ? { x: box.x, y: box.y, w: box.w, h: s.width }
-          : i === 1
-            ? { x: box.x + box.w - s.width, y: box.y, w: s.width, h: box.h }
-            : i === 2
-              ? { x: box.x, y: box.y + box.h - s.width, w: box.w, h: s.width }
-              : { x: box.x, y: box.y, w: s.width, h: box.h };
-      add({ kind: "rect", ...b, fill: s.color, stroke: null, strokeWidth: 0, radius: 0 });
-    });
-  };
-
-  const addText = (node: Text, parent: Element, cs: CSSStyleDeclaration): void => {
-    const raw = node.data;
-    if (!raw.trim()) return;
-    const preserve = /^pre/.test(cs.whiteSpace) || cs.whiteSpace === "break-spaces";
-    const range = document.createRange();
-    range.selectNodeContents(node);
-    const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
-    if (!rects.length) return;
-    let lines: WordBox[];
-    if (rects.length === 1) {
-      const text = preserve ? raw.replace(/\n+$/, "") : raw.replace(/\s+/g, " ").trim();
-      lines = [{ text, left: rects[0].left, top: rects[0].top, width: rects[0].width, height: rects[0].height }];
-    } else {
-      // Wrapped text: measure word by word and rebuild the lines the browser made.
-      const words: WordBox[] = [];
-      const re = /\S+/g;
-      for (let m = re.exec(raw); m; m = re.exec(raw)) {
-        range.setStart(node, m.index);
-        range.setEnd(node, m.index + m[0].length);
-        const r = range.getBoundingClientRect();
-        if (r.width > 0) words.push({ text: m[0], left: r.left, top: r.top, width: r.width, height: r.height });
-      }
-      lines = groupLines(words);
-    }
-    const font = fontOf(cs);
-    // Text cut by an ancestor's `overflow: hidden` (ellipsis) is cut here too.
-    const clip = parent instanceof HTMLElement && cs.overflowX !== "visible" ? parent.getBoundingClientRect() : null;
-    const measure = measurer(font);
-    for (const line of lines) {
-      let text = line.text;
-      if (clip) {
-        const room = clip.right - line.left - (parseFloat(cs.paddingRight) || 0);
-        text = fitText(text, room, measure);
-      }
-      if (!text) continue;
-      add({
-        kind: "text",
-        x: line.left - origin.left,
-        y: line.top - origin.top + line.height / 2,
-        text,
-        font,
-        fill: cs.color,
-        preserve,
-      });
-    }
-  };
-
-  const addSelect = (el: HTMLSelectElement, cs: CSSStyleDeclaration, r: DOMRect): void => {
-    addBoxes(el, cs, r);
-    const opt = el.selectedOptions[0];
-    if (!opt) return;
-    const left = (parseFloat(cs.borderLeftWidth) || 0) + (parseFloat(cs.paddingLeft) || 0) + 1;
-    const arrow = 16; // room the native arrow takes
-    const font = fontOf(cs);
-    const text = fitText(opt.text, r.width - left - arrow, measurer(font));
-    const box = rel(r);
-    add({ kind: "text", x: box.x + left, y: box.y + box.h / 2, text, font, fill: cs.color, preserve: false });
-    // a small chevron where the native arrow is
-    const cx = box.x + box.w - arrow / 2 - 2;
-    const cy = box.y + box.h / 2;
-    add({ kind: "text", x: cx - 4, y: cy, text: "▾", font, fill: cs.color, preserve: false });
-  };
-
-  const addRange = (el: HTMLInputElement, cs: CSSStyleDeclaration, r: DOMRect): void => {
-    const box = rel(r);
-    const lo = Number(el.min || 0);
-    const hi = Number(el.max || 100);
-    const v = Number(el.value);
-    const frac = hi > lo && Number.isFinite(v) ? Math.min(1, Math.max(0, (v - lo) / (hi - lo))) : 0;
-    const accent = cs.accentColor && cs.accentColor !== "auto" ? cs.accentColor : "#1976d2";
-    const thumb = Math.min(16, box.h);
-    const track = 4;
-    const cy = box.y + box.h / 2;
-    const x0 = box.x + thumb / 2;
-    const span = Math.max(0, box.w - thumb);
-    const tx = x0 + span * frac;
-    const fill = (x: number, y: number, w: number, h: number, color: string, radius: number): void => {
-      add({ kind: "rect", x, y, w, h, fill: color, stroke: null, strokeWidth: 0, radius });
-    };
-    fill(x0, cy - track / 2, span, track, "rgba(128, 128, 128, 0.45)", track / 2); // track
-    fill(x0, cy - track / 2, tx - x0, track, accent, track / 2); // filled part
-    fill(tx - thumb / 2, cy - thumb / 2, thumb, thumb, accent, thumb / 2); // thumb
-  };
+  const k: Collector = { region, origin, items: [], alpha: 1 };
 
   const walk = (el: Element): void => {
     if (SKIP_TAGS.has(el.tagName.toUpperCase())) return;
@@ -401,12 +266,12 @@ export function collectScene(region: HTMLElement): Scene {
     const cs = getComputedStyle(el);
     const opacity = parseFloat(cs.opacity);
     if (cs.display === "none" || opacity === 0) return;
-    const outer = alpha;
-    if (Number.isFinite(opacity)) alpha *= opacity;
+    const outer = k.alpha;
+    if (Number.isFinite(opacity)) k.alpha *= opacity;
     try {
       paint(el, cs, outer);
     } finally {
-      alpha = outer;
+      k.alpha = outer;
     }
   };
 
@@ -416,33 +281,180 @@ export function collectScene(region: HTMLElement): Scene {
     if (el instanceof HTMLCanvasElement) {
       if (shown && r.width > 0 && r.height > 0 && el.width > 0 && el.height > 0) {
         const pixelated = /pixelated|crisp-edges|optimizespeed/i.test(cs.imageRendering);
-        add({ kind: "canvas", ...rel(r), canvas: el, pixelated });
+        add(k, { kind: "canvas", ...rel(k, r), canvas: el, pixelated });
       }
       return;
     }
     if (el instanceof SVGSVGElement) {
       // the overlay's own opacity is in its inlined style; only the ancestors' applies here
-      if (r.width > 0 || r.height > 0) add({ kind: "svg", ...rel(r), node: inlineSvg(el) }, outer);
+      if (r.width > 0 || r.height > 0) add(k, { kind: "svg", ...rel(k, r), node: inlineSvg(el) }, outer);
       return;
     }
     if (el instanceof HTMLSelectElement) {
-      if (shown) addSelect(el, cs, r);
+      if (shown) addSelect(k, el, cs, r);
       return;
     }
     if (el instanceof HTMLInputElement) {
-      if (shown && el.type === "range") addRange(el, cs, r);
-      else if (shown && el.type !== "hidden") addBoxes(el, cs, r);
+      if (shown && el.type === "range") addRange(k, el, cs, r);
+      else if (shown && el.type !== "hidden") addBoxes(k, el, cs, r);
       return;
     }
-    if (shown && r.width > 0 && r.height > 0) addBoxes(el, cs, r);
+    if (shown && r.width > 0 && r.height > 0) addBoxes(k, el, cs, r);
     for (const child of Array.from(el.childNodes)) {
       if (child.nodeType === Node.TEXT_NODE) {
-        if (shown) addText(child as Text, el, cs);
+        if (shown) addText(k, child as Text, el, cs);
       } else if (child.nodeType === Node.ELEMENT_NODE) {
         walk(child as Element);
       }
     }
   };
   walk(region);
-  return { width: origin.width, height: origin.height, background: backgroundOf(region), items };
+  return { width: origin.width, height: origin.height, background: backgroundOf(region), items: k.items };
+}
+
+/** What collectScene gathers into: the region, its box, the items so far, and the product of
+ *  the opacities of the elements being walked. */
+interface Collector {
+  region: HTMLElement;
+  origin: DOMRect;
+  items: SceneItem[];
+  alpha: number;
+}
+
+function add(k: Collector, item: SceneItem, opacity = k.alpha): void {
+  if (opacity < 1) item.alpha = opacity;
+  k.items.push(item);
+}
+
+function rel(k: Collector, r: DOMRect): Box {
+  return { x: r.left - k.origin.left, y: r.top - k.origin.top, w: r.width, h: r.height };
+}
+
+function addBoxes(k: Collector, el: Element, cs: CSSStyleDeclaration, r: DOMRect): void {
+  const box = rel(k, r);
+  const radius = parseFloat(cs.borderTopLeftRadius) || 0;
+  const bg = cs.backgroundColor;
+  const sides = (["Top", "Right", "Bottom", "Left"] as const).map((s) => ({
+    width: parseFloat(cs.getPropertyValue(`border-${s.toLowerCase()}-width`)) || 0,
+    color: cs.getPropertyValue(`border-${s.toLowerCase()}-color`),
+    style: cs.getPropertyValue(`border-${s.toLowerCase()}-style`),
+  }));
+  const visible = sides.map(
+    (s) => s.width > 0 && s.style !== "none" && s.style !== "hidden" && colorAlpha(s.color) > 0,
+  );
+  const same = sides.every((s) => s.width === sides[0].width && s.color === sides[0].color);
+  const uniform = visible.every(Boolean) && same;
+  const fill = el !== k.region && colorAlpha(bg) > 0 ? bg : null;
+  if (uniform) {
+    const bw = sides[0].width;
+    add(k, {
+      kind: "rect",
+      x: box.x + bw / 2,
+      y: box.y + bw / 2,
+      w: Math.max(0, box.w - bw),
+      h: Math.max(0, box.h - bw),
+      fill,
+      stroke: sides[0].color,
+      strokeWidth: bw,
+      radius: Math.max(0, radius - bw / 2),
+    });
+    return;
+  }
+  if (fill) add(k, { kind: "rect", ...box, fill, stroke: null, strokeWidth: 0, radius });
+  sides.forEach((s, i) => {
+    if (!visible[i]) return;
+    const b =
+      i === 0
+        ? { x: box.x, y: box.y, w: box.w, h: s.width }
+        : i === 1
+          ? { x: box.x + box.w - s.width, y: box.y, w: s.width, h: box.h }
+          : i === 2
+            ? { x: box.x, y: box.y + box.h - s.width, w: box.w, h: s.width }
+            : { x: box.x, y: box.y, w: s.width, h: box.h };
+    add(k, { kind: "rect", ...b, fill: s.color, stroke: null, strokeWidth: 0, radius: 0 });
+  });
+}
+
+function addText(k: Collector, node: Text, parent: Element, cs: CSSStyleDeclaration): void {
+  const raw = node.data;
+  if (!raw.trim()) return;
+  const preserve = /^pre/.test(cs.whiteSpace) || cs.whiteSpace === "break-spaces";
+  const range = document.createRange();
+  range.selectNodeContents(node);
+  const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
+  if (!rects.length) return;
+  let lines: WordBox[];
+  if (rects.length === 1) {
+    const text = preserve ? raw.replace(/\n+$/, "") : raw.replace(/\s+/g, " ").trim();
+    lines = [{ text, left: rects[0].left, top: rects[0].top, width: rects[0].width, height: rects[0].height }];
+  } else {
+    // Wrapped text: measure word by word and rebuild the lines the browser made.
+    const words: WordBox[] = [];
+    const re = /\S+/g;
+    for (let m = re.exec(raw); m; m = re.exec(raw)) {
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const r = range.getBoundingClientRect();
+      if (r.width > 0) words.push({ text: m[0], left: r.left, top: r.top, width: r.width, height: r.height });
+    }
+    lines = groupLines(words);
+  }
+  const font = fontOf(cs);
+  // Text cut by an ancestor's `overflow: hidden` (ellipsis) is cut here too.
+  const clip = parent instanceof HTMLElement && cs.overflowX !== "visible" ? parent.getBoundingClientRect() : null;
+  const measure = measurer(font);
+  for (const line of lines) {
+    let text = line.text;
+    if (clip) {
+      const room = clip.right - line.left - (parseFloat(cs.paddingRight) || 0);
+      text = fitText(text, room, measure);
+    }
+    if (!text) continue;
+    add(k, {
+      kind: "text",
+      x: line.left - k.origin.left,
+      y: line.top - k.origin.top + line.height / 2,
+      text,
+      font,
+      fill: cs.color,
+      preserve,
+    });
+  }
+}
+
+function addSelect(k: Collector, el: HTMLSelectElement, cs: CSSStyleDeclaration, r: DOMRect): void {
+  addBoxes(k, el, cs, r);
+  const opt = el.selectedOptions[0];
+  if (!opt) return;
+  const left = (parseFloat(cs.borderLeftWidth) || 0) + (parseFloat(cs.paddingLeft) || 0) + 1;
+  const arrow = 16; // room the native arrow takes
+  const font = fontOf(cs);
+  const text = fitText(opt.text, r.width - left - arrow, measurer(font));
+  const box = rel(k, r);
+  add(k, { kind: "text", x: box.x + left, y: box.y + box.h / 2, text, font, fill: cs.color, preserve: false });
+  // a small chevron where the native arrow is
+  const cx = box.x + box.w - arrow / 2 - 2;
+  const cy = box.y + box.h / 2;
+  add(k, { kind: "text", x: cx - 4, y: cy, text: "▾", font, fill: cs.color, preserve: false });
+}
+
+function addRange(k: Collector, el: HTMLInputElement, cs: CSSStyleDeclaration, r: DOMRect): void {
+  const box = rel(k, r);
+  const lo = Number(el.min || 0);
+  const hi = Number(el.max || 100);
+  const v = Number(el.value);
+  const frac = hi > lo && Number.isFinite(v) ? Math.min(1, Math.max(0, (v - lo) / (hi - lo))) : 0;
+  const accent = cs.accentColor && cs.accentColor !== "auto" ? cs.accentColor : "#1976d2";
+  const thumb = Math.min(16, box.h);
+  const track = 4;
+  const cy = box.y + box.h / 2;
+  const x0 = box.x + thumb / 2;
+  const span = Math.max(0, box.w - thumb);
+  const tx = x0 + span * frac;
+  const fill = (x: number, y: number, w: number, h: number, color: string, radius: number): void => {
+    add(k, { kind: "rect", x, y, w, h, fill: color, stroke: null, strokeWidth: 0, radius });
+  };
+  fill(x0, cy - track / 2, span, track, "rgba(128, 128, 128, 0.45)", track / 2); // track
+  fill(x0, cy - track / 2, tx - x0, track, accent, track / 2); // filled part
+  fill(tx - thumb / 2, cy - thumb / 2, thumb, thumb, accent, thumb / 2); // thumb
 }

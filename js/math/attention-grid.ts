@@ -198,3 +198,47 @@ export function shortLabel(s: string, max: number): string {
   if (max < 1) return "";
   return s.length <= max ? s : `${s.slice(0, Math.max(1, max - 1))}…`;
 }
+
+/**
+ * The card's title and subtitle: layer (kind), head choice and sample; the matrix size and
+ * what the cursor `t` drives on the query axis.
+ */
+export function attentionTitles(
+  a: DecodedAttention,
+  q: AxisLink,
+  head: HeadChoice,
+  sample: number,
+  nSamples: number,
+  t: number,
+): { title: string; subtitle: string } {
+  const s = nSamples > 1 ? ` · sample ${sample}` : "";
+  const heads = a.heads > 1 ? ` · ${head === "mean" ? `mean of ${a.heads} heads` : `head ${head}`}` : "";
+  const kind = a.kind && !a.name.toLowerCase().includes(a.kind.toLowerCase()) ? ` (${a.kind})` : "";
+  const row = cursorRow(a.tq, t);
+  const dims = `${a.tq} queries × ${a.tk} keys`;
+  let cursor: string;
+  if (q.main) cursor = row === null ? `cursor t = ${t} is past the last query` : `cursor t = ${t} → query row ${t}`;
+  else {
+    const own = `query axis has its own ${a.tq} steps${a.querySource ? ` (${a.querySource})` : ""}`;
+    cursor = row === null ? `${own}; cursor t = ${t} is past it` : `${own}; cursor t drives row ${t}`;
+  }
+  return { title: `attention · ${a.name}${kind}${heads}${s}`, subtitle: `${dims} · ${cursor}` };
+}
+
+/** Tooltip lines of cell (query `cq`, key `ck`) holding `value`; `padding` when either is padded. */
+export function cellLines(
+  cq: number,
+  ck: number,
+  value: string,
+  queryToken: string | undefined,
+  keyToken: string | undefined,
+  padding: boolean,
+): string[] {
+  const lines = [`query ${cq} → key ${ck}`];
+  if (queryToken) lines.push(`query token: ${queryToken}`);
+  if (keyToken) lines.push(`key token: ${keyToken}`);
+  lines.push(`weight = ${value}`);
+  if (padding) lines.push("(padding)");
+  lines.push("click: move the cursor to this query");
+  return lines;
+}

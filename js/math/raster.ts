@@ -181,21 +181,9 @@ export function rasterizeWindow(
   const hi = new Float32Array(U);
   const base = src.sample * T * U;
   const data = src.data;
-  let bounds: Int32Array | null = null;
-  let pyr: Pyramid | null = null;
   // Columns of fewer steps than a pyramid bucket are read from the data: the pyramid is asked
   // for (and built, the first time) only when a column is longer.
-  let direct = 0;
-  if (size.aggregated) {
-    bounds = imageColumnBounds(size);
-    direct = (1 << (src.minLevel ?? 0)) - 1;
-    let longest = 0;
-    for (let x = 0; x < width; x++) longest = Math.max(longest, bounds[x + 1] - bounds[x]);
-    if (src.minLevel === undefined || longest > direct) {
-      pyr = src.pyramid();
-      direct = (1 << pyr.minLevel) - 1;
-    }
-  }
+  const { bounds, pyr, direct } = columnPlan(src, size);
   // Pixel row p covers sorted rows [rowStart[p], rowStart[p + 1]).
   const rowStart = new Int32Array(height + 1);
   for (let p = 0; p <= height; p++) rowStart[p] = Math.floor((p * U) / height);
@@ -324,38 +312,89 @@ export function rasterizeWindow(
         else for (let u = 0; u < U; u++) cols[o + u] = colour(data[row + u]);
       }
     }
-    if (!folded) {
-      for (let p = 0; p < height; p++) {
-        const u = rowUnit[p];
-        let q = p * width + x0;
-        for (let o = u; o < n * U; o += U) px[q++] = cols[o];
+    if (!folded) writeBlock(px, cols, rowUnit, width, height, x0, n, U);
+    else writeFoldedBlock(px, vals, rowVals, viaRows, rowStart, rowUnit, width, height, x0, n, U, mid, colour);
+  }
+}
+
+/** The columns' step bounds of an aggregated window, the pyramid when a column is longer than
+ *  `direct` steps (those up to it are read from the data), and `direct`. */
+function columnPlan(
+  src: WindowSource,
+  size: WindowImageSize,
+): { bounds: Int32Array | null; pyr: Pyramid | null; direct: number } {
+  if (!size.aggregated) return { bounds: null, pyr: null, direct: 0 };
+  const bounds = imageColumnBounds(size);
+  let direct = (1 << (src.minLevel ?? 0)) - 1;
+  let pyr: Pyramid | null = null;
+  let longest = 0;
+  for (let x = 0; x < size.width; x++) longest = Math.max(longest, bounds[x + 1] - bounds[x]);
+  if (src.minLevel === undefined || longest > direct) {
+    pyr = src.pyramid();
+    direct = (1 << pyr.minLevel) - 1;
+  }
+  return { bounds, pyr, direct };
+}
+
+/** A block of `n` columns' colours (column-major, U per column) into pixel rows, unit
+ *  rowUnit[p] on row p. */
+function writeBlock(
+  px: Uint32Array,
+  cols: Uint32Array,
+  rowUnit: Int32Array,
+  width: number,
+  height: number,
+  x0: number,
+  n: number,
+  U: number,
+): void {
+  for (let p = 0; p < height; p++) {
+    const u = rowUnit[p];
+    let q = p * width + x0;
+    for (let o = u; o < n * U; o += U) px[q++] = cols[o];
+  }
+}
+
+/** A block of `n` columns' values into fewer pixel rows than units: per pixel the value of its
+ *  rows farthest from `mid` (NaN/±Inf wins), or the row-folded value where viaRows[j]. */
+function writeFoldedBlock(
+  px: Uint32Array,
+  vals: Float32Array,
+  rowVals: Float32Array,
+  viaRows: Uint8Array,
+  rowStart: Int32Array,
+  rowUnit: Int32Array,
+  width: number,
+  height: number,
+  x0: number,
+  n: number,
+  U: number,
+  mid: number,
+  colour: (v: number) => number,
+): void {
+  for (let p = 0; p < height; p++) {
+    const r0 = rowStart[p];
+    const r1 = rowStart[p + 1];
+    let q = p * width + x0;
+    for (let j = 0; j < n; j++, q++) {
+      if (viaRows[j] === 1) {
+        px[q] = colour(rowVals[j * height + p]);
+        continue;
       }
-      continue;
-    }
-    for (let p = 0; p < height; p++) {
-      const r0 = rowStart[p];
-      const r1 = rowStart[p + 1];
-      let q = p * width + x0;
-      for (let j = 0; j < n; j++, q++) {
-        if (viaRows[j] === 1) {
-          px[q] = colour(rowVals[j * height + p]);
-          continue;
+      const o = j * U;
+      let v = vals[o + rowUnit[r0]];
+      let dv = v - mid;
+      if (dv < 0) dv = -dv;
+      for (let r = r0 + 1; r < r1 && v - v === 0; r++) {
+        const w = vals[o + rowUnit[r]];
+        let dw = w - mid;
+        if (dw < 0) dw = -dw;
+        if (w - w !== 0 || dw > dv) {
+          v = w;
+          dv = dw;
         }
-        const o = j * U;
-        let v = vals[o + rowUnit[r0]];
-        let dv = v - mid;
-        if (dv < 0) dv = -dv;
-        for (let r = r0 + 1; r < r1 && v - v === 0; r++) {
-          const w = vals[o + rowUnit[r]];
-          let dw = w - mid;
-          if (dw < 0) dw = -dw;
-          if (w - w !== 0 || dw > dv) {
-            v = w;
-            dv = dw;
-          }
-        }
-        px[q] = colour(v);
       }
+      px[q] = colour(v);
     }
   }
 }

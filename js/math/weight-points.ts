@@ -79,3 +79,34 @@ export function collectWeightPoints(layer: DecodedLayer): LayerPoints | null {
   const colors = gates.map((g, k) => namedGateColor(g, k));
   return { layer, gates, segments, n, c, loW: lo, hiW: hi, maxG, nonFinite, beyond, colors };
 }
+
+/**
+ * The point of `segments` nearest to (mx, my) within 6 px, given every point's pixel position
+ * (px, py) in segment order, as (segment, index); null when none is that close.
+ */
+export function nearestWeight(
+  segments: readonly Segment[],
+  px: Float32Array,
+  py: Float32Array,
+  mx: number,
+  my: number,
+): { s: Segment; idx: number } | null {
+  let best = 36;
+  let bi = -1;
+  for (let i = 0; i < px.length; i++) {
+    const dx = px[i] - mx;
+    const dy = py[i] - my;
+    const d = dx * dx + dy * dy;
+    if (d < best) {
+      best = d;
+      bi = i;
+    }
+  }
+  if (bi < 0) return null;
+  let off = 0;
+  for (const s of segments) {
+    if (bi < off + s.w.length) return { s, idx: bi - off };
+    off += s.w.length;
+  }
+  return null;
+}

@@ -8,7 +8,7 @@
  * Play and speed are the store's `playing` / `playSpeed`; js/player.ts moves the cursor.
  */
 import { createLifecycle } from "../parts/lifecycle";
-import { findLayer, quantitiesOf, type DecodedPayload } from "../codecs";
+import { findLayer, quantitiesOf, type DecodedLayer, type DecodedPayload } from "../codecs";
 import { html, quantityLabel } from "../render/dom";
 import { clearBrushPatch } from "../selection";
 import { MIN_WINDOW } from "../math/layout";
@@ -56,30 +56,10 @@ export function createControls(container: HTMLElement, store: Store, payload: De
   const quantitySel = html("select", "lstmviz-quantity");
   quantitySel.setAttribute("aria-label", "quantity");
 
-  let sampleSel: HTMLSelectElement | null = null;
-  if (payload.nSamples > 1) {
-    sampleSel = html("select", "lstmviz-sample");
-    sampleSel.setAttribute("aria-label", "sample");
-    for (let b = 0; b < payload.nSamples; b++) {
-      const len = payload.lengths[b];
-      const suffix = len < payload.nSteps ? ` (${len} steps)` : "";
-      sampleSel.add(option(String(b), `sample ${b}${suffix}`));
-    }
-  }
-
-  // Training snapshots (LSTMMonitor.explorer()): an epoch slider. Python swaps the capture
-  // when `epoch` changes, and the new `_data` rebuilds every view.
-  let epochInput: HTMLInputElement | null = null;
+  const sampleSel = createSampleSelect(payload);
   const epochText = html("span", "lstmviz-epoch-label");
   const epochs = payload.epochs;
-  if (epochs && epochs.length > 1) {
-    epochInput = html("input", "lstmviz-epoch");
-    epochInput.type = "range";
-    epochInput.min = "0";
-    epochInput.max = String(epochs.length - 1);
-    epochInput.step = "1";
-    epochInput.setAttribute("aria-label", "training epoch");
-  }
+  const epochInput = createEpochInput(epochs);
 
   const badge = html("span", "lstmviz-fidelity");
 
@@ -91,42 +71,9 @@ export function createControls(container: HTMLElement, store: Store, payload: De
     header.append(l);
   }
 
-  // Play / pause and speed.
-  const playBtn = button("lstmviz-play", "▶", "play (Space)");
-  playBtn.setAttribute("aria-pressed", "false");
-  const speedSel = html("select", "lstmviz-speed");
-  speedSel.setAttribute("aria-label", "playback speed");
-  speedSel.title = "playback speed (steps per second)";
-  for (const v of SPEEDS) speedSel.add(option(String(v), `${v.toLocaleString("en-US")} steps/s`));
-  const playGroup = html("span", "lstmviz-group lstmviz-play-group");
-  playGroup.append(playBtn, speedSel);
-
-  // Zoom.
-  const zoomOut = button("lstmviz-zoom-out", "−", "zoom out (−)");
-  const zoomIn = button("lstmviz-zoom-in", "+", "zoom in about the cursor (+)");
-  const zoomReset = button("lstmviz-zoom-reset", "all", "show every step (0)");
-  const windowText = html("span", "lstmviz-window-readout");
-  windowText.setAttribute("aria-live", "polite");
-  const zoomGroup = html("span", "lstmviz-group lstmviz-zoom-group");
-  zoomGroup.append(zoomOut, zoomIn, zoomReset, windowText);
-
-  // Row order and the brushed range.
-  const sortSel = html("select", "lstmviz-sort");
-  sortSel.setAttribute("aria-label", "order of the unit rows");
-  for (const m of SORT_MODES) sortSel.add(option(m, m === "natural" ? "unit id" : `by ${SORT_LABELS[m]}`));
-  sortSel.title =
-    "Order of the heatmap rows: unit id; variance over the sample; |value| at the cursor; " +
-    "mean inside the brushed range minus mean outside it (drag on the time axis, or Alt-drag " +
-    "on the heatmap, to brush)";
-  const brushText = html("span", "lstmviz-brush-readout");
-  const topBtn = button(
-    "lstmviz-top10",
-    `select top ${TOP_N}`,
-    `select the ${TOP_N} units ranked first by the brushed range`,
-  );
-  const clearBtn = button("lstmviz-brush-clear", "×", "clear the brushed range (Esc)");
-  const brushGroup = html("span", "lstmviz-group lstmviz-brush-group");
-  brushGroup.append(brushText, topBtn, clearBtn);
+  const { playBtn, speedSel, playGroup } = createPlayGroup();
+  const { zoomOut, zoomIn, zoomReset, windowText, zoomGroup } = createZoomGroup();
+  const { sortSel, brushText, topBtn, clearBtn, brushGroup } = createBrushGroup();
 
   const spacer = html("span", "lstmviz-spacer");
   header.append(playGroup, zoomGroup, labelled("rows", sortSel), brushGroup, spacer, badge);
@@ -176,15 +123,7 @@ export function createControls(container: HTMLElement, store: Store, payload: De
       if (epochInput.value !== String(s.epoch)) epochInput.value = String(s.epoch);
       epochText.textContent = `${epochs[s.epoch] + 1} / ${epochs[epochs.length - 1] + 1}`;
     }
-    const ok = Number.isFinite(layer.fidelity) && layer.fidelity <= FIDELITY_OK;
-    badge.textContent = fidelityText(layer.fidelity);
-    badge.classList.toggle("ok", ok);
-    badge.classList.toggle("bad", !ok);
-    badge.dataset.ok = String(ok);
-    badge.title =
-      `Replay fidelity of layer ${layer.name}: max |h_replayed − h_keras|, the largest difference ` +
-      `between the hidden states recomputed step by step (which give the gates and cell states shown) ` +
-      `and the layer's own output. ≤ ${FIDELITY_OK.toExponential(0)} is shown green.`;
+    showFidelity(badge, layer);
   };
 
   const onLayer = (): void => {
@@ -261,4 +200,90 @@ export function createControls(container: HTMLElement, store: Store, payload: De
 
   life.onDispose(() => header.remove());
   return life.dispose;
+}
+
+function createSampleSelect(payload: DecodedPayload): HTMLSelectElement | null {
+  if (payload.nSamples <= 1) return null;
+  const sampleSel = html("select", "lstmviz-sample");
+  sampleSel.setAttribute("aria-label", "sample");
+  for (let b = 0; b < payload.nSamples; b++) {
+    const len = payload.lengths[b];
+    const suffix = len < payload.nSteps ? ` (${len} steps)` : "";
+    sampleSel.add(option(String(b), `sample ${b}${suffix}`));
+  }
+  return sampleSel;
+}
+
+/** Training snapshots (LSTMMonitor.explorer()): an epoch slider. Python swaps the capture
+ *  when `epoch` changes, and the new `_data` rebuilds every view. */
+function createEpochInput(epochs: DecodedPayload["epochs"]): HTMLInputElement | null {
+  if (!epochs || epochs.length <= 1) return null;
+  const epochInput = html("input", "lstmviz-epoch");
+  epochInput.type = "range";
+  epochInput.min = "0";
+  epochInput.max = String(epochs.length - 1);
+  epochInput.step = "1";
+  epochInput.setAttribute("aria-label", "training epoch");
+  return epochInput;
+}
+
+/** Play / pause and speed. */
+function createPlayGroup() {
+  const playBtn = button("lstmviz-play", "▶", "play (Space)");
+  playBtn.setAttribute("aria-pressed", "false");
+  const speedSel = html("select", "lstmviz-speed");
+  speedSel.setAttribute("aria-label", "playback speed");
+  speedSel.title = "playback speed (steps per second)";
+  for (const v of SPEEDS) speedSel.add(option(String(v), `${v.toLocaleString("en-US")} steps/s`));
+  const playGroup = html("span", "lstmviz-group lstmviz-play-group");
+  playGroup.append(playBtn, speedSel);
+
+  return { playBtn, speedSel, playGroup };
+}
+
+/** Zoom. */
+function createZoomGroup() {
+  const zoomOut = button("lstmviz-zoom-out", "−", "zoom out (−)");
+  const zoomIn = button("lstmviz-zoom-in", "+", "zoom in about the cursor (+)");
+  const zoomReset = button("lstmviz-zoom-reset", "all", "show every step (0)");
+  const windowText = html("span", "lstmviz-window-readout");
+  windowText.setAttribute("aria-live", "polite");
+  const zoomGroup = html("span", "lstmviz-group lstmviz-zoom-group");
+  zoomGroup.append(zoomOut, zoomIn, zoomReset, windowText);
+
+  return { zoomOut, zoomIn, zoomReset, windowText, zoomGroup };
+}
+
+/** Row order and the brushed range. */
+function createBrushGroup() {
+  const sortSel = html("select", "lstmviz-sort");
+  sortSel.setAttribute("aria-label", "order of the unit rows");
+  for (const m of SORT_MODES) sortSel.add(option(m, m === "natural" ? "unit id" : `by ${SORT_LABELS[m]}`));
+  sortSel.title =
+    "Order of the heatmap rows: unit id; variance over the sample; |value| at the cursor; " +
+    "mean inside the brushed range minus mean outside it (drag on the time axis, or Alt-drag " +
+    "on the heatmap, to brush)";
+  const brushText = html("span", "lstmviz-brush-readout");
+  const topBtn = button(
+    "lstmviz-top10",
+    `select top ${TOP_N}`,
+    `select the ${TOP_N} units ranked first by the brushed range`,
+  );
+  const clearBtn = button("lstmviz-brush-clear", "×", "clear the brushed range (Esc)");
+  const brushGroup = html("span", "lstmviz-group lstmviz-brush-group");
+  brushGroup.append(brushText, topBtn, clearBtn);
+
+  return { sortSel, brushText, topBtn, clearBtn, brushGroup };
+}
+
+function showFidelity(badge: HTMLElement, layer: DecodedLayer): void {
+  const ok = Number.isFinite(layer.fidelity) && layer.fidelity <= FIDELITY_OK;
+  badge.textContent = fidelityText(layer.fidelity);
+  badge.classList.toggle("ok", ok);
+  badge.classList.toggle("bad", !ok);
+  badge.dataset.ok = String(ok);
+  badge.title =
+    `Replay fidelity of layer ${layer.name}: max |h_replayed − h_keras|, the largest difference ` +
+    `between the hidden states recomputed step by step (which give the gates and cell states shown) ` +
+    `and the layer's own output. ≤ ${FIDELITY_OK.toExponential(0)} is shown green.`;
 }

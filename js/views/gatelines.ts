@@ -31,7 +31,7 @@ import { fillBand, markColumns, shadePadding, strokeEnvelope } from "../render/s
 import { themeVar as cssVar } from "../render/theme";
 import { NAN_COLOR } from "../math/scales";
 import { shownUnits, unitsNote } from "../selection";
-import type { Store } from "../store";
+import type { Store, ViewState } from "../store";
 
 const SIG_H = 92;
 const TANH_H = 46;
@@ -71,28 +71,6 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
     svg("text", { class: "lstmviz-panel-label", "text-anchor": "end" }),
   ];
   const zeroLine = svg("line", { class: "lstmviz-zero-line lstmviz-track-zero" });
-
-  const panelsOf = (gates: Gate[]): Panel[] => {
-    const hasSigned = gates.some((g) => g.signed);
-    const hasSig = gates.some((g) => !g.signed);
-    const out: Panel[] = [];
-    if (hasSig) {
-      const h = hasSigned ? SIG_H : height;
-      const y = scaleLinear().domain([0, 1]).range([h, 0]);
-      out.push({ signed: false, top: 0, height: h, y, domain: [0, 1] });
-    }
-    if (hasSigned) {
-      const top = hasSig ? SIG_H + GAP : 0;
-      const h = height - top;
-      let m = 1;
-      for (const g of gates) if (g.signed) m = Math.max(m, colorScaleFor(g.array, `gate:${g.name}`).domain[1]);
-      const y = scaleLinear()
-        .domain([-m, m])
-        .range([top + h, top]);
-      out.push({ signed: true, top, height: h, y, domain: [-m, m] });
-    }
-    return out;
-  };
 
   const sideFor = (layer: DecodedLayer, gates: Gate[]): void => {
     const key = `${layer.name}`;
@@ -138,105 +116,21 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
     const layer = findLayer(payload, s.layer);
     const gates = gatesOf(layer);
     const U = layer.units;
-    const panels = panelsOf(gates);
+    const panels = panelsOf(gates, height);
 
-    // axes and panel labels (SVG)
-    axisG.forEach((g, i) => {
-      const p = panels[i];
-      g.style.display = p ? "" : "none";
-      labels[i].style.display = p ? "" : "none";
-      if (!p) return;
-      const ticks = p.signed ? [p.domain[0], 0, p.domain[1]] : [0, 0.5, 1];
-      select(g).call(
-        axisLeft(
-          scaleLinear()
-            .domain(p.domain)
-            .range([p.top + p.height, p.top]),
-        )
-          .tickValues(ticks)
-          .tickFormat((v) => shortTick(v as number))
-          .tickSize(3)
-          .tickSizeOuter(0),
-      );
-      labels[i].setAttribute("x", String(geom.width - 3));
-      labels[i].setAttribute("y", String(p.top + 9));
-      labels[i].textContent = p.signed ? "tanh" : "sigmoid";
-    });
-    const signedPanel = panels.find((p) => p.signed);
-    zeroLine.style.display = signedPanel ? "" : "none";
-    if (signedPanel) {
-      const y0 = signedPanel.y(0);
-      zeroLine.setAttribute("x1", "0");
-      zeroLine.setAttribute("x2", String(geom.width));
-      zeroLine.setAttribute("y1", String(y0));
-      zeroLine.setAttribute("y2", String(y0));
-    }
+    drawPanelAxes(axisG, labels, zeroLine, panels, geom.width);
     if (!ctx || geom.width <= 0) return;
 
     // per-gate columns of the window: cached until window/sample/layer/width change
     const key = `${layer.name}\u0000${s.sample}\u0000${geom.win[0]}:${geom.win[1]}\u0000${Math.floor(geom.width)}`;
     if (key !== cacheKey) {
       cacheKey = key;
-      cols = new Map();
-      for (const g of gates) {
-        const st: StepStats = cachedStepStats(g.array.data, T, U, s.sample);
-        // min/max pyramids of the per-step stats, once: O(columns · log T) per redraw
-        const meanLod = seriesLod(st.mean, "", () => ({ values: st.mean, flagged: st.bad }));
-        const mean = columns(meanLod, geom.win, geom.width, T);
-        cols.set(g.name, {
-          mean,
-          lo: columns(
-            seriesLod(st.lo, "", () => ({ values: st.lo })),
-            geom.win,
-            geom.width,
-            T,
-          ),
-          hi: columns(
-            seriesLod(st.hi, "", () => ({ values: st.hi })),
-            geom.win,
-            geom.width,
-            T,
-          ),
-          bad: meanLod.bad ? meanLod.bad.flags(mean) : null,
-        });
-      }
+      cols = gateColumns(gates, T, U, s.sample, geom);
     }
 
     const bg = cssVar(track.root, "--lstmviz-bg", "#fff");
     for (const p of panels) {
-      ctx.save();
-      ctx.beginPath();
-      ctx.rect(0, p.top, geom.width, p.height);
-      ctx.clip();
-      const inPanel = gates.filter((g) => g.signed === p.signed);
-      for (const g of inPanel) {
-        const c = cols.get(g.name);
-        if (c) fillBand(ctx, c.lo, c.hi, geom, p.y, g.color, 0.16);
-      }
-      for (const g of inPanel) {
-        const c = cols.get(g.name);
-        if (c) strokeEnvelope(ctx, c.mean, geom, p.y, g.color, 2);
-      }
-      // units: the current quantity's gate, or every gate when h / c is shown
-      const q = s.quantity.startsWith("gate:") ? s.quantity.slice(5) : null;
-      const shown = inPanel.filter((g) => q === null || g.name === q);
-      for (const g of shown) {
-        for (const u of shownUnits(s.selectedUnits, U)) {
-          const env = columns((t) => g.array.data[(s.sample * T + t) * U + u], geom.win, geom.width, T);
-          strokeEnvelope(ctx, env, geom, p.y, g.color, 1);
-        }
-        const hu = s.hoverUnit;
-        if (hu !== null && hu < U) {
-          const env = columns((t) => g.array.data[(s.sample * T + t) * U + hu], geom.win, geom.width, T);
-          strokeEnvelope(ctx, env, geom, p.y, bg, 3.5);
-          strokeEnvelope(ctx, env, geom, p.y, g.color, 1.5, [4, 2]);
-        }
-      }
-      for (const g of inPanel) {
-        const c = cols.get(g.name);
-        if (c?.bad) markColumns(ctx, c.mean, c.bad, geom, p.top + p.height - 4, 4, NAN_COLOR);
-      }
-      ctx.restore();
+      paintPanel(ctx, p, gates, cols, s, T, U, geom, bg);
       shadePadding(ctx, layer.lengths[s.sample] ?? T, geom, p.top, p.height);
     }
 
@@ -270,4 +164,141 @@ export function createGateLines(container: HTMLElement, store: Store, payload: D
     if (changed.has("timestep") && !t.root.hidden) updateValues();
   });
   return life.dispose;
+}
+
+function panelsOf(gates: Gate[], height: number): Panel[] {
+  const hasSigned = gates.some((g) => g.signed);
+  const hasSig = gates.some((g) => !g.signed);
+  const out: Panel[] = [];
+  if (hasSig) {
+    const h = hasSigned ? SIG_H : height;
+    const y = scaleLinear().domain([0, 1]).range([h, 0]);
+    out.push({ signed: false, top: 0, height: h, y, domain: [0, 1] });
+  }
+  if (hasSigned) {
+    const top = hasSig ? SIG_H + GAP : 0;
+    const h = height - top;
+    let m = 1;
+    for (const g of gates) if (g.signed) m = Math.max(m, colorScaleFor(g.array, `gate:${g.name}`).domain[1]);
+    const y = scaleLinear()
+      .domain([-m, m])
+      .range([top + h, top]);
+    out.push({ signed: true, top, height: h, y, domain: [-m, m] });
+  }
+  return out;
+}
+
+/** Axes and panel labels (SVG), the zero line of the signed panel. */
+function drawPanelAxes(
+  axisG: SVGGElement[],
+  labels: SVGTextElement[],
+  zeroLine: SVGLineElement,
+  panels: Panel[],
+  width: number,
+): void {
+  axisG.forEach((g, i) => {
+    const p = panels[i];
+    g.style.display = p ? "" : "none";
+    labels[i].style.display = p ? "" : "none";
+    if (!p) return;
+    const ticks = p.signed ? [p.domain[0], 0, p.domain[1]] : [0, 0.5, 1];
+    select(g).call(
+      axisLeft(
+        scaleLinear()
+          .domain(p.domain)
+          .range([p.top + p.height, p.top]),
+      )
+        .tickValues(ticks)
+        .tickFormat((v) => shortTick(v as number))
+        .tickSize(3)
+        .tickSizeOuter(0),
+    );
+    labels[i].setAttribute("x", String(width - 3));
+    labels[i].setAttribute("y", String(p.top + 9));
+    labels[i].textContent = p.signed ? "tanh" : "sigmoid";
+  });
+  const signedPanel = panels.find((p) => p.signed);
+  zeroLine.style.display = signedPanel ? "" : "none";
+  if (signedPanel) {
+    const y0 = signedPanel.y(0);
+    zeroLine.setAttribute("x1", "0");
+    zeroLine.setAttribute("x2", String(width));
+    zeroLine.setAttribute("y1", String(y0));
+    zeroLine.setAttribute("y2", String(y0));
+  }
+}
+
+/** Per gate, the window's pixel columns of the mean and the band (min/max pyramids of the
+ *  per-step stats, once: O(columns · log T) per redraw). */
+function gateColumns(gates: Gate[], T: number, U: number, sample: number, geom: TrackGeom): Map<string, GateCols> {
+  const cols = new Map<string, GateCols>();
+  for (const g of gates) {
+    const st: StepStats = cachedStepStats(g.array.data, T, U, sample);
+    const meanLod = seriesLod(st.mean, "", () => ({ values: st.mean, flagged: st.bad }));
+    const mean = columns(meanLod, geom.win, geom.width, T);
+    cols.set(g.name, {
+      mean,
+      lo: columns(
+        seriesLod(st.lo, "", () => ({ values: st.lo })),
+        geom.win,
+        geom.width,
+        T,
+      ),
+      hi: columns(
+        seriesLod(st.hi, "", () => ({ values: st.hi })),
+        geom.win,
+        geom.width,
+        T,
+      ),
+      bad: meanLod.bad ? meanLod.bad.flags(mean) : null,
+    });
+  }
+  return cols;
+}
+
+/** One panel's bands, means, unit lines and NaN marks, clipped to the panel. */
+function paintPanel(
+  ctx: CanvasRenderingContext2D,
+  p: Panel,
+  gates: Gate[],
+  cols: Map<string, GateCols>,
+  s: Readonly<ViewState>,
+  T: number,
+  U: number,
+  geom: TrackGeom,
+  bg: string,
+): void {
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(0, p.top, geom.width, p.height);
+  ctx.clip();
+  const inPanel = gates.filter((g) => g.signed === p.signed);
+  for (const g of inPanel) {
+    const c = cols.get(g.name);
+    if (c) fillBand(ctx, c.lo, c.hi, geom, p.y, g.color, 0.16);
+  }
+  for (const g of inPanel) {
+    const c = cols.get(g.name);
+    if (c) strokeEnvelope(ctx, c.mean, geom, p.y, g.color, 2);
+  }
+  // units: the current quantity's gate, or every gate when h / c is shown
+  const q = s.quantity.startsWith("gate:") ? s.quantity.slice(5) : null;
+  const shown = inPanel.filter((g) => q === null || g.name === q);
+  for (const g of shown) {
+    for (const u of shownUnits(s.selectedUnits, U)) {
+      const env = columns((t) => g.array.data[(s.sample * T + t) * U + u], geom.win, geom.width, T);
+      strokeEnvelope(ctx, env, geom, p.y, g.color, 1);
+    }
+    const hu = s.hoverUnit;
+    if (hu !== null && hu < U) {
+      const env = columns((t) => g.array.data[(s.sample * T + t) * U + hu], geom.win, geom.width, T);
+      strokeEnvelope(ctx, env, geom, p.y, bg, 3.5);
+      strokeEnvelope(ctx, env, geom, p.y, g.color, 1.5, [4, 2]);
+    }
+  }
+  for (const g of inPanel) {
+    const c = cols.get(g.name);
+    if (c?.bad) markColumns(ctx, c.mean, c.bad, geom, p.top + p.height - 4, 4, NAN_COLOR);
+  }
+  ctx.restore();
 }

@@ -22,8 +22,9 @@ import { select } from "d3-selection";
 import type { DecodedPayload } from "../codecs";
 import { context2d, html, setText, svg } from "../render/dom";
 import type { Envelope } from "../math/lod";
-import { clipChars, displayToken, thinnedSteps, tokenStride } from "../math/tokens";
-import { columns, envelopeExtent, paddedDomain, sampleLod, spanPx } from "../math/columns";
+import { clipChars, displayToken } from "../math/tokens";
+import { FONT, paintShadeStrip, paintTokens } from "../render/input-strip";
+import { columns, envelopeExtent, paddedDomain, sampleLod } from "../math/columns";
 import { markColumns, shadePadding, strokeEnvelope } from "../render/series";
 import { themeVar as cssVar } from "../render/theme";
 import { NAN_COLOR } from "../math/scales";
@@ -34,11 +35,8 @@ import { createReadout, shortValue, textWidth, type Readout } from "../parts/rea
 const TOKEN_H = 20;
 const LINES_H = 80;
 const SALIENCY_H = 14;
-/** Longest label (in characters) of a thinned token. */
-const MAX_CHARS = 10;
 /** Longest label of the cursor's token. */
 const CURSOR_CHARS = 24;
-const FONT = "10px sans-serif";
 /** Saliency shade: this colour with alpha ∝ |saliency| / the sample's max |saliency|. */
 /** Colours of the (up to 8) input features: the line palette without its orange, which the
  *  saliency shade uses. */
@@ -106,62 +104,18 @@ export function createInputTrack(container: HTMLElement, store: Store, payload: 
    *  draw instead of a rectangle (and a colour) per column. */
   const strip = html("canvas");
   const stripCtx = context2d(strip);
-  const [sr, sg, sb] = SALIENCY_RGB.split(",").map((v) => Number(v));
+  const rgb = SALIENCY_RGB.split(",").map((v) => Number(v));
   const drawSaliency = (ctx: CanvasRenderingContext2D, geom: TrackGeom, b: number): void => {
     if (!saliency || !salCols || !stripCtx) return;
     const m = saliencyMax(b);
     if (!(m > 0)) return;
-    const W = Math.max(1, Math.ceil(geom.width));
-    if (strip.width !== W) strip.width = W;
-    strip.height = 1;
-    const img = stripCtx.createImageData(W, 1);
-    const px = img.data;
-    for (let i = 0; i < salCols.n; i++) {
-      const v = salCols.hi[i];
-      if (!(v > 0)) continue;
-      // whole pixels: adjacent steps share their edge (no seams, no double alpha)
-      const [x0, x1] = spanPx(salCols.start[i], salCols.start[i + 1], geom).map(Math.round);
-      const a = Math.round(255 * Math.min(1, v / m) * SALIENCY_ALPHA);
-      for (let x = Math.max(0, x0); x < Math.min(W, x1); x++) {
-        px[4 * x] = sr;
-        px[4 * x + 1] = sg;
-        px[4 * x + 2] = sb;
-        px[4 * x + 3] = a;
-      }
-    }
-    stripCtx.putImageData(img, 0, 0);
-    ctx.save();
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(strip, 0, 0, W, 1, 0, 0, W, geom.height);
-    ctx.restore();
+    paintShadeStrip(ctx, strip, stripCtx, salCols, geom, m, rgb, SALIENCY_ALPHA);
   };
 
   const drawTokens = (ctx: CanvasRenderingContext2D, geom: TrackGeom, b: number): void => {
     const row = tokens?.[b];
     if (!row) return;
-    ctx.font = FONT;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    ctx.fillStyle = cssVar(track?.root ?? document.body, "--lstmviz-fg", "#222");
-    // label width: the 75th percentile of the (clipped) widths of up to ~400 of the window's
-    // tokens; a few long tokens are clipped with "…" rather than thinning out all the others
-    const [t0, t1] = geom.win;
-    const stride = Math.max(1, Math.floor((t1 - t0) / 400));
-    const widths: number[] = [];
-    for (let t = t0; t < t1; t += stride) {
-      const tok = row[t] ?? "";
-      if (tok) widths.push(ctx.measureText(clipChars(displayToken(tok), MAX_CHARS)).width);
-    }
-    widths.sort((a, c) => a - c);
-    const labelPx = widths.length ? widths[Math.floor(0.75 * (widths.length - 1))] : 0;
-    const k = tokenStride(geom.step, labelPx);
-    const room = k * geom.step - 4;
-    for (const t of thinnedSteps(geom.win, k)) {
-      let text = clipChars(displayToken(row[t] ?? ""), MAX_CHARS);
-      while (text.length > 1 && ctx.measureText(text).width > room) text = clipChars(text, [...text].length - 1);
-      if (!text) continue;
-      ctx.fillText(text, geom.x(t), geom.height / 2 + 0.5);
-    }
+    paintTokens(ctx, row, geom, cssVar(track?.root ?? document.body, "--lstmviz-fg", "#222"));
   };
 
   const placeCursorLabel = (): void => {
@@ -238,25 +192,7 @@ export function createInputTrack(container: HTMLElement, store: Store, payload: 
   readout = createReadout(tr);
   tr.yAxis.append(axis);
   tr.overlay.append(cursorLabel);
-  if (mode === "lines" && input) {
-    const grid = html("div", "lstmviz-key-grid");
-    for (let f = 0; f < F; f++) {
-      const row = html("div", "lstmviz-key");
-      const sw = html("span", "lstmviz-key-swatch line");
-      sw.style.setProperty("--key-color", INPUT_COLORS[f]);
-      row.append(sw, html("span", "lstmviz-key-label", `x${f}`));
-      grid.append(row);
-    }
-    tr.side.append(grid);
-    const d = input.features;
-    const count = d > F ? `(${F} of ${d} features)` : `${d} feature${d === 1 ? "" : "s"}`;
-    tr.side.append(html("div", "lstmviz-key-note", count));
-  }
-  if (saliency) {
-    const ramp = html("div", "lstmviz-key-ramp");
-    ramp.style.setProperty("--ramp-rgb", SALIENCY_RGB);
-    tr.side.append(ramp, html("div", "lstmviz-key-note", SALIENCY_LABEL));
-  }
+  buildSide(tr.side, mode === "lines" ? input : undefined, F, saliency !== null);
   placeCursorLabel();
   updateReadout();
   tr.invalidate();
@@ -270,4 +206,27 @@ export function createInputTrack(container: HTMLElement, store: Store, payload: 
     }
   });
   return life.dispose;
+}
+
+/** The side column: a key of the input features (line mode) and of the saliency shade. */
+function buildSide(side: HTMLElement, input: DecodedPayload["input"] | undefined, F: number, shaded: boolean): void {
+  if (input) {
+    const grid = html("div", "lstmviz-key-grid");
+    for (let f = 0; f < F; f++) {
+      const row = html("div", "lstmviz-key");
+      const sw = html("span", "lstmviz-key-swatch line");
+      sw.style.setProperty("--key-color", INPUT_COLORS[f]);
+      row.append(sw, html("span", "lstmviz-key-label", `x${f}`));
+      grid.append(row);
+    }
+    side.append(grid);
+    const d = input.features;
+    const count = d > F ? `(${F} of ${d} features)` : `${d} feature${d === 1 ? "" : "s"}`;
+    side.append(html("div", "lstmviz-key-note", count));
+  }
+  if (shaded) {
+    const ramp = html("div", "lstmviz-key-ramp");
+    ramp.style.setProperty("--ramp-rgb", SALIENCY_RGB);
+    side.append(ramp, html("div", "lstmviz-key-note", SALIENCY_LABEL));
+  }
 }

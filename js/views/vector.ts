@@ -18,7 +18,8 @@ import { context2d, html, quantityShort, setText, svg } from "../render/dom";
 import { indexToPx, integerTicks, pxToIndex } from "../math/layout";
 
 import { vectorAt } from "../codecs";
-import { colorScaleFor, formatValue, NAN_COLOR, type ColorScale } from "../math/scales";
+import { colorScaleFor, formatValue, type ColorScale } from "../math/scales";
+import { barOf, paintBars, type Bar } from "../render/vector-bars";
 import { createLifecycle } from "../parts/lifecycle";
 import type { StateKey, Store } from "../store";
 
@@ -27,53 +28,15 @@ import { toggleUnit } from "../selection";
 /** Least height of the bar chart; it grows with the card when a neighbour in the row is taller. */
 export const VECTOR_HEIGHT = 150;
 const M = { top: 8, right: 10, bottom: 30, left: 44 };
-/** scale.css(v), from a table of the LUT's colours made once per scale (no string per bar). */
-const cssTables = new WeakMap<ColorScale, string[]>();
-function cssOf(scale: ColorScale, v: number): string {
-  const i = scale.index(v);
-  if (i < 0) return NAN_COLOR;
-  let t = cssTables.get(scale);
-  if (!t) {
-    const lut = scale.lut;
-    t = Array.from({ length: lut.length / 3 }, (_, k) => `rgb(${lut[k * 3]}, ${lut[k * 3 + 1]}, ${lut[k * 3 + 2]})`);
-    cssTables.set(scale, t);
-  }
-  return t[i];
-}
-
 /** Up to this many units the bars are SVG rects (`rect.lstmviz-bar`, styled by CSS: hover,
  *  selected, clipped); more go on a canvas, drawn the same way. */
 export const SVG_BARS_MAX = 64;
 
 export function createVector(container: HTMLElement, store: Store, payload: DecodedPayload): () => void {
   const T = payload.nSteps;
-  const root = html("div", "lstmviz-view lstmviz-card lstmviz-vector");
-  root.dataset.view = "vector";
-  // head: the shared card classes (js/parts/card.ts): title + subtitle (the hovered unit's value)
-  const head = html("div", "lstmviz-card-head");
-  const titles = html("div", "lstmviz-card-titles");
-  const caption = html("div", "lstmviz-card-title");
-  const readout = html("div", "lstmviz-card-subtitle lstmviz-vector-hover");
-  titles.append(caption, readout);
-  head.append(titles);
-  const canvas = html("canvas", "lstmviz-vector-canvas");
-  canvas.hidden = true;
+  const { root, caption, readout, canvas, node, xAxisG, yAxisG, xLabel, zeroLine, bars, marks, box } =
+    createElements(container);
   const ctx = context2d(canvas);
-  const node = svg("svg", { class: "lstmviz-vector-svg", height: VECTOR_HEIGHT });
-  const xAxisG = svg("g", { class: "lstmviz-axis lstmviz-axis-x" });
-  const yAxisG = svg("g", { class: "lstmviz-axis lstmviz-axis-y" });
-  const xLabel = Object.assign(svg("text", { class: "lstmviz-axis-label", "text-anchor": "middle" }), {
-    textContent: "unit",
-  });
-  const zeroLine = svg("line", { class: "lstmviz-zero-line" });
-  const bars = svg("g", { class: "lstmviz-bars" });
-  const marks = svg("g", { class: "lstmviz-selected-marks" });
-  node.append(yAxisG, xAxisG, xLabel, bars, zeroLine, marks);
-  // the chart fills the box, which fills what the card's row leaves below the head
-  const box = html("div", "lstmviz-vector-box");
-  box.append(canvas, node);
-  root.append(head, box);
-  container.append(root);
 
   let width = 0;
   let rootWidth = 0; // as the ResizeObserver reports it (see observeResize in raf.ts)
@@ -132,76 +95,24 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
   };
 
   /** The bar of unit u: top, height, colour, and whether it is cut at the colour domain. */
-  const barOf = (
-    v: number,
-    y: (v: number) => number,
-    base: number,
-    scale: ColorScale,
-  ): { top: number; h: number; fill: string; clipped: boolean } => {
-    if (!Number.isFinite(v)) return { top: M.top, h: plotH, fill: NAN_COLOR, clipped: false };
-    const yv = y(Math.max(scale.domain[0], Math.min(scale.domain[1], v)));
-    // beyond the colour domain (a unit that dwarfs the rest): the bar is cut at the edge
-    const clipped = v > scale.domain[1] || v < scale.domain[0];
-    return { top: Math.min(yv, base), h: Math.max(1, Math.abs(yv - base)), fill: cssOf(scale, v), clipped };
-  };
+  const bar = (v: number, y: (v: number) => number, base: number, scale: ColorScale): Bar =>
+    barOf(v, y, base, scale, M.top, plotH);
 
   const drawSvgBars = (values: Float32Array, y: (v: number) => number, base: number, scale: ColorScale): void => {
-    const s = store.state;
-    const hover = s.hoverUnit;
-    const selected = new Set(s.selectedUnits);
-    for (let u = 0; u < rects.length; u++) {
-      const r = rects[u];
-      const b = barOf(values[u], y, base, scale);
-      const cls =
-        `lstmviz-bar${u === hover ? " hover" : ""}${selected.has(u) ? " selected" : ""}` +
-        `${b.clipped ? " clipped" : ""}`;
-      const state = `${b.top}|${b.h}|${b.fill}|${cls}`;
-      if (state === barState[u]) continue;
-      barState[u] = state;
-      r.setAttribute("fill", b.fill);
-      r.setAttribute("y", String(b.top));
-      r.setAttribute("height", String(b.h));
-      r.setAttribute("class", cls);
-    }
+    const st = store.state;
+    updateSvgBars(rects, barState, (u) => bar(values[u], y, base, scale), st.hoverUnit, st.selectedUnits);
   };
 
-  /** The same bars on the canvas: fills, then the outlines of the clipped, selected and
-   *  hovered units (as the SVG bars' CSS: dashed fg, accent 2 px, fg 1.5 px). */
+  /** The same bars on the canvas. */
   const drawCanvasBars = (values: Float32Array, y: (v: number) => number, base: number, scale: ColorScale): void => {
     if (!ctx) return;
     const s = store.state;
-    const U = values.length;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const bw = width / U;
-    const gap = bw > 4 ? Math.min(2, bw * 0.15) : 0;
-    const w = Math.max(0.5, bw - gap);
-    const xOf = (u: number): number => M.left + u * bw + gap / 2;
-    let fill = "";
-    const clipped: number[] = [];
-    for (let u = 0; u < U; u++) {
-      const b = barOf(values[u], y, base, scale);
-      if (b.fill !== fill) {
-        fill = b.fill;
-        ctx.fillStyle = fill;
-      }
-      ctx.fillRect(xOf(u), b.top, w, b.h);
-      if (b.clipped) clipped.push(u);
-    }
-    const outline = (u: number, color: string, lw: number, dash: number[]): void => {
-      const b = barOf(values[u], y, base, scale);
-      ctx.strokeStyle = color;
-      ctx.lineWidth = lw;
-      ctx.setLineDash(dash);
-      ctx.strokeRect(xOf(u), b.top, w, b.h);
-    };
-    const fg = cssVar(root, "--lstmviz-fg", "#222");
-    for (const u of clipped) outline(u, fg, 1, [3, 2]);
-    const accent = cssVar(root, "--lstmviz-accent", "#1976d2");
-    for (const u of s.selectedUnits) if (u < U) outline(u, accent, 2, []);
-    if (s.hoverUnit !== null && s.hoverUnit < U) outline(s.hoverUnit, fg, 1.5, []);
-    ctx.setLineDash([]);
+    paintBars(ctx, canvas, dpr, values.length, (u) => bar(values[u], y, base, scale), M.left, width, {
+      selected: s.selectedUnits,
+      hover: s.hoverUnit,
+      fg: cssVar(root, "--lstmviz-fg", "#222"),
+      accent: cssVar(root, "--lstmviz-accent", "#1976d2"),
+    });
   };
 
   const draw = (): void => {
@@ -230,18 +141,7 @@ export function createVector(container: HTMLElement, store: Store, payload: Deco
     const mk = `${U}|${width}|${plotH}|${s.selectedUnits.join(",")}`;
     if (mk !== marksKey) {
       marksKey = mk;
-      marks.replaceChildren();
-      for (const u of s.selectedUnits) {
-        if (u >= U) continue;
-        marks.append(
-          svg("circle", {
-            class: "lstmviz-selected-mark",
-            cx: M.left + indexToPx(u, U, width),
-            cy: M.top + plotH + 3,
-            r: 2.5,
-          }),
-        );
-      }
+      drawMarks(marks, s.selectedUnits, U, width, plotH);
     }
 
     const hover = s.hoverUnit;
@@ -314,4 +214,77 @@ function observeSize(el: Element, onResize: (width: number, height: number) => v
   });
   ro.observe(el);
   return () => ro.disconnect();
+}
+
+/** The card: head (caption, hovered unit's value) and the chart box (canvas under the SVG). */
+function createElements(container: HTMLElement) {
+  const root = html("div", "lstmviz-view lstmviz-card lstmviz-vector");
+  root.dataset.view = "vector";
+  // head: the shared card classes (js/parts/card.ts): title + subtitle (the hovered unit's value)
+  const head = html("div", "lstmviz-card-head");
+  const titles = html("div", "lstmviz-card-titles");
+  const caption = html("div", "lstmviz-card-title");
+  const readout = html("div", "lstmviz-card-subtitle lstmviz-vector-hover");
+  titles.append(caption, readout);
+  head.append(titles);
+  const canvas = html("canvas", "lstmviz-vector-canvas");
+  canvas.hidden = true;
+  const node = svg("svg", { class: "lstmviz-vector-svg", height: VECTOR_HEIGHT });
+  const xAxisG = svg("g", { class: "lstmviz-axis lstmviz-axis-x" });
+  const yAxisG = svg("g", { class: "lstmviz-axis lstmviz-axis-y" });
+  const xLabel = Object.assign(svg("text", { class: "lstmviz-axis-label", "text-anchor": "middle" }), {
+    textContent: "unit",
+  });
+  const zeroLine = svg("line", { class: "lstmviz-zero-line" });
+  const bars = svg("g", { class: "lstmviz-bars" });
+  const marks = svg("g", { class: "lstmviz-selected-marks" });
+  node.append(yAxisG, xAxisG, xLabel, bars, zeroLine, marks);
+  // the chart fills the box, which fills what the card's row leaves below the head
+  const box = html("div", "lstmviz-vector-box");
+  box.append(canvas, node);
+  root.append(head, box);
+  container.append(root);
+
+  return { root, caption, readout, canvas, node, xAxisG, yAxisG, xLabel, zeroLine, bars, marks, box };
+}
+
+/** A dot under each selected unit's bar. */
+function drawMarks(marks: SVGGElement, selected: readonly number[], U: number, width: number, plotH: number): void {
+  marks.replaceChildren();
+  for (const u of selected) {
+    if (u >= U) continue;
+    marks.append(
+      svg("circle", {
+        class: "lstmviz-selected-mark",
+        cx: M.left + indexToPx(u, U, width),
+        cy: M.top + plotH + 3,
+        r: 2.5,
+      }),
+    );
+  }
+}
+
+/** The SVG bars: only the attributes of bars whose look changed are written. */
+function updateSvgBars(
+  rects: SVGRectElement[],
+  barState: string[],
+  bar: (u: number) => Bar,
+  hover: number | null,
+  selectedUnits: readonly number[],
+): void {
+  const selected = new Set(selectedUnits);
+  for (let u = 0; u < rects.length; u++) {
+    const r = rects[u];
+    const b = bar(u);
+    const cls =
+      `lstmviz-bar${u === hover ? " hover" : ""}${selected.has(u) ? " selected" : ""}` +
+      `${b.clipped ? " clipped" : ""}`;
+    const state = `${b.top}|${b.h}|${b.fill}|${cls}`;
+    if (state === barState[u]) continue;
+    barState[u] = state;
+    r.setAttribute("fill", b.fill);
+    r.setAttribute("y", String(b.top));
+    r.setAttribute("height", String(b.h));
+    r.setAttribute("class", cls);
+  }
 }

@@ -8,7 +8,13 @@
 import type { DecodedArray, DecodedLayer } from "../../codecs";
 import type { TimeWindow } from "../../math/layout";
 import { minLevelFor, Pyramid, pyramidFor } from "../../math/pyramid";
-import { imageColumnBounds, rasterizeWindow, type WindowImageSize, windowImageSize } from "../../math/raster";
+import {
+  imageColumnBounds,
+  rasterizeWindow,
+  type WindowImageSize,
+  windowImageSize,
+  type WindowSource,
+} from "../../math/raster";
 import { colourRows, composeColumns, foldRows, pairColours, RowFolder } from "../../math/rowfold";
 import type { ColorScale } from "../../math/scales";
 import { context2d, html } from "../../render/dom";
@@ -122,31 +128,9 @@ export function createImageSource(T: number): ImageSource {
     ) {
       return f;
     }
-    const from = 0;
-    const to = T;
     if (T * rows > FULL_ROWS_BUDGET) return null;
     full = null; // let the old one go before the new one is allocated
-    const [d0, d1] = c.scale.domain;
-    const folded = foldRows(c.arr.data, s.sample, T, U, order, rows, (d0 + d1) / 2, from, to);
-    const len = to - from;
-    // columns of up to 15 steps read the folded rows themselves; longer ones a pyramid of them
-    const minLevel = Math.max(minLevelFor(len, rows), 4);
-    let pyr: Pyramid | null = null;
-    full = {
-      arr: c.arr,
-      sample: s.sample,
-      order,
-      rows,
-      scale: c.scale,
-      from,
-      to,
-      folded,
-      minLevel,
-      pyramid: () => (pyr ??= new Pyramid(folded, 0, len, rows, minLevel)),
-      image: null,
-      pixels: null,
-      pairs: null,
-    };
+    full = foldFullRows(c, s.sample, order, rows, T);
     return full;
   };
 
@@ -201,20 +185,7 @@ export function createImageSource(T: number): ImageSource {
     const f = fullRows(c);
     const len = f ? f.to - f.from : 0;
     // (made when a window needs it: exact columns, or columns of 1–2 steps)
-    if (f && len <= MAX_FULL_WIDTH && !f.image && size.stepsPerColumn < 2) {
-      // the full-resolution image (and its pixels), once per (rows, order, scale, chunk)
-      const img = html("canvas");
-      img.width = len;
-      img.height = f.rows;
-      const ic = context2d(img);
-      if (ic) {
-        const data = ic.createImageData(len, f.rows);
-        colourRows(data.data, f.folded, len, f.rows, c.scale);
-        ic.putImageData(data, 0, 0);
-        f.pixels = new Uint32Array(data.data.buffer, data.data.byteOffset, len * f.rows);
-      }
-      f.image = img;
-    }
+    if (f && len <= MAX_FULL_WIDTH && !f.image && size.stepsPerColumn < 2) makeFullImage(f, len, c.scale);
     if (f?.image && !size.aggregated) {
       // exact columns: a part of the full-resolution image
       return { source: { image: f.image, sx: w[0] - f.from, sw: w[1] - w[0], sh: f.rows }, win: [w[0], w[1]] };
@@ -241,28 +212,7 @@ export function createImageSource(T: number): ImageSource {
       const chunk = rf;
       rasterizeWindow(
         imageData.data,
-        f
-          ? { data: f.folded, sample: 0, nSteps: len, units: f.rows, pyramid: f.pyramid, minLevel: f.minLevel }
-          : chunk
-            ? {
-                data: chunk.data,
-                sample: 0,
-                nSteps: chunk.capacity,
-                units: chunk.rows,
-                // every column is shorter than CHUNK_STEPS: read from the folded rows, never a pyramid
-                minLevel: CHUNK_LEVEL,
-                pyramid: () => {
-                  throw new Error("heatmap: a chunk of folded rows has no pyramid");
-                },
-              }
-            : {
-                data: arr.data,
-                sample: s.sample,
-                nSteps: T,
-                units: U,
-                pyramid: () => pyramidFor(arr, s.sample),
-                rowsPyramid: (rows) => rowsPyramidFor(arr, s.sample, rows),
-              },
+        rasterSource(f, chunk, arr, s.sample, T, U, (rows) => rowsPyramidFor(arr, s.sample, rows)),
         [w[0] - shift, w[1] - shift],
         local,
         f || chunk ? null : order,
@@ -281,4 +231,83 @@ export function createImageSource(T: number): ImageSource {
       return render(c);
     },
   };
+}
+
+/** The rows of (array, sample, order) folded into `rows` rows over all T steps. */
+function foldFullRows(c: Shown, sample: number, order: Int32Array, rows: number, T: number): FullRows {
+  const U = c.layer.units;
+  const from = 0;
+  const to = T;
+  const [d0, d1] = c.scale.domain;
+  const folded = foldRows(c.arr.data, sample, T, U, order, rows, (d0 + d1) / 2, from, to);
+  const len = to - from;
+  // columns of up to 15 steps read the folded rows themselves; longer ones a pyramid of them
+  const minLevel = Math.max(minLevelFor(len, rows), 4);
+  let pyr: Pyramid | null = null;
+  return {
+    arr: c.arr,
+    sample,
+    order,
+    rows,
+    scale: c.scale,
+    from,
+    to,
+    folded,
+    minLevel,
+    pyramid: () => (pyr ??= new Pyramid(folded, 0, len, rows, minLevel)),
+    image: null,
+    pixels: null,
+    pairs: null,
+  };
+}
+
+/** The full-resolution image (and its pixels) of `f`, once per (rows, order, scale, chunk);
+ *  made when a window needs it: exact columns, or columns of 1–2 steps. */
+function makeFullImage(f: FullRows, len: number, scale: ColorScale): void {
+  const img = html("canvas");
+  img.width = len;
+  img.height = f.rows;
+  const ic = context2d(img);
+  if (ic) {
+    const data = ic.createImageData(len, f.rows);
+    colourRows(data.data, f.folded, len, f.rows, scale);
+    ic.putImageData(data, 0, 0);
+    f.pixels = new Uint32Array(data.data.buffer, data.data.byteOffset, len * f.rows);
+  }
+  f.image = img;
+}
+
+/** What rasterizeWindow reads: the folded rows, a chunk of them, or the data itself. */
+function rasterSource(
+  f: FullRows | null,
+  chunk: RowFolder | null,
+  arr: DecodedArray,
+  sample: number,
+  T: number,
+  U: number,
+  rowsPyramid: (rows: number) => Pyramid,
+): WindowSource {
+  if (f)
+    return {
+      data: f.folded,
+      sample: 0,
+      nSteps: f.to - f.from,
+      units: f.rows,
+      pyramid: f.pyramid,
+      minLevel: f.minLevel,
+    };
+  if (chunk) {
+    return {
+      data: chunk.data,
+      sample: 0,
+      nSteps: chunk.capacity,
+      units: chunk.rows,
+      // every column is shorter than CHUNK_STEPS: read from the folded rows, never a pyramid
+      minLevel: CHUNK_LEVEL,
+      pyramid: () => {
+        throw new Error("heatmap: a chunk of folded rows has no pyramid");
+      },
+    };
+  }
+  return { data: arr.data, sample, nSteps: T, units: U, pyramid: () => pyramidFor(arr, sample), rowsPyramid };
 }

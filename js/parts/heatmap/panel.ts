@@ -24,30 +24,36 @@
  */
 import { createImageSource } from "./image-source";
 import { attachHeatmapPointer } from "./pointer";
-import { axisBottom, axisLeft } from "d3-axis";
-import { scaleLinear } from "d3-scale";
-import { select } from "d3-selection";
+import {
+  blit,
+  createPanelElements,
+  drawMarks,
+  drawXAxis,
+  drawYAxis,
+  layoutElements,
+  type ImagePart,
+  type Margin,
+  type PanelElements,
+} from "./chrome";
 
 import { type DecodedArray, type DecodedLayer, type DecodedPayload, findLayer, valueAt } from "../../codecs";
-import { clamp, heatmapPlotHeight, integerTicks, stepToPx, type TimeWindow } from "../../math/layout";
-import { rowsOf, SORT_LABELS, unitOrder } from "../../math/ordering";
+import { heatmapPlotHeight, stepToPx, type TimeWindow } from "../../math/layout";
+import { rowsOf, unitOrder } from "../../math/ordering";
 import { minLevelFor, pyramidFor } from "../../math/pyramid";
 import { imageColumnBounds, type WindowImageSize, windowImageSize } from "../../math/raster";
 
 import { type ColorScale, colorScaleFor, formatValue, hasNonFinite } from "../../math/scales";
 import { attachTimeNavigation } from "../timenav";
-import { windowTicks } from "../../math/zoom";
 import { createLegend, type Legend, LEGEND_WIDTH } from "../legend";
 import { spend, takeTurn } from "../../render/budget";
-import { context2d, html, markMover, quantityShort, svg } from "../../render/dom";
-import { createFrame, observeResize } from "../../render/raf";
-import type { StateKey, Store, ViewState } from "../../store";
+import { context2d, html, markMover, quantityShort } from "../../render/dom";
+import { createFrame, observeResize, type Frame } from "../../render/raf";
+import type { StateKey, Store } from "../../store";
 
 /** Margins of the main heatmap's plot area inside its element, in CSS px. */
 export const HEATMAP_MARGIN = { top: 22, right: 8, bottom: 36, left: 54 } as const;
 /** Compact panels (gate small multiples): caption on top, the x axis only when asked for. */
 export const COMPACT_MARGIN = { top: 16, right: 8, bottom: 24, left: 54 } as const;
-const MASK_FILL = "rgba(128, 128, 128, 0.78)";
 
 export interface HeatmapPanelOptions {
   /** Identifies the panel (`data-panel`), e.g. "heatmap" or "gate:forget". */
@@ -100,17 +106,44 @@ function nonFinite(data: Float32Array): boolean {
   return v;
 }
 
-/** Tick rows of a y axis of `units` rows `height` px tall in `order`, labelled by unit id. */
-function rowTicks(order: Int32Array, natural: boolean, height: number, compact: boolean): number[] {
-  const U = order.length;
-  const rowH = height / Math.max(1, U);
-  if (natural) return integerTicks(U, height, compact ? 26 : 22);
-  if (rowH >= (compact ? 9 : 11)) return Array.from({ length: U }, (_, r) => r);
-  if (compact) return [];
-  const every = Math.ceil(12 / rowH);
-  const out: number[] = [];
-  for (let r = 0; r < U; r += every) out.push(r);
-  return out;
+type Current = { layer: DecodedLayer; q: string; arr: DecodedArray; scale: ColorScale };
+
+/** One panel: its inputs, elements, geometry and what the last draw used. */
+interface Panel {
+  store: Store;
+  payload: DecodedPayload;
+  opts: HeatmapPanelOptions;
+  T: number;
+  compact: boolean;
+  showX: boolean;
+  M: Margin;
+  plotHeight: (units: number) => number;
+  e: PanelElements;
+  legend: Legend | null;
+  ctx: CanvasRenderingContext2D | null;
+  /** What `blit` draws: this part of this image shows the steps `imageWin`. */
+  source: ImagePart | null;
+  /** The window the offscreen image shows (for previews while a raster waits). */
+  imageWin: TimeWindow | null;
+  images: ReturnType<typeof createImageSource>;
+  mark: ReturnType<typeof markMover>;
+  frame: Frame;
+  plotWidth: number;
+  width: number;
+  height: number;
+  order: Int32Array;
+  rowOf: Int32Array;
+  size: WindowImageSize;
+  // What the last draw used: a part is redrawn only when its inputs changed.
+  drawnImage: string;
+  drawnX: string;
+  drawnY: string;
+  drawnLayout: string;
+  imageOrder: Int32Array | null;
+  imageLayout: string;
+  /** Frames the image has waited for the budget. */
+  deferred: number;
+  yOrder: Int32Array | null;
 }
 
 export function createHeatmapPanel(
@@ -123,38 +156,8 @@ export function createHeatmapPanel(
   const compact = opts.compact === true;
   const showX = opts.xAxis !== false;
   const M = compact ? { ...COMPACT_MARGIN, bottom: showX ? COMPACT_MARGIN.bottom : 4 } : HEATMAP_MARGIN;
-  const plotHeight = opts.height ?? heatmapPlotHeight;
-
-  const row = html("div", `lstmviz-heatmap-row${compact ? " lstmviz-heatmap-compact" : ""}`);
-  row.dataset.panel = opts.name;
-  const plot = html("div", "lstmviz-heatmap");
-  const canvas = html("canvas", "lstmviz-heatmap-canvas");
-  const axes = svg("svg", { class: "lstmviz-heatmap-axes" });
-  const caption = svg("text", { class: "lstmviz-caption", x: M.left, y: compact ? 11 : 11 });
-  const xAxisG = svg("g", { class: "lstmviz-axis lstmviz-axis-x" });
-  const yAxisG = svg("g", { class: "lstmviz-axis lstmviz-axis-y" });
-  const xLabel = Object.assign(svg("text", { class: "lstmviz-axis-label", "text-anchor": "middle" }), {
-    textContent: "timestep",
-  });
-  const yLabel = Object.assign(svg("text", { class: "lstmviz-axis-label", "text-anchor": "middle" }), {
-    textContent: "unit",
-  });
-  const shadeG = svg("g", { class: "lstmviz-brush-marks" });
-  const selG = svg("g", { class: "lstmviz-selected-marks" });
-  const hoverOuter = svg("rect", { class: "lstmviz-hover-row-outer", visibility: "hidden" });
-  const hoverInner = svg("rect", { class: "lstmviz-hover-row", visibility: "hidden" });
-  axes.append(caption, xAxisG, yAxisG, shadeG, selG, hoverOuter, hoverInner);
-  if (!compact) axes.append(xLabel, yLabel);
-  const band = html("div", "lstmviz-brush-band");
-  band.title = "Drag to select a time range (rows are then ranked by it); double-click to clear";
-  band.hidden = !showX;
-  const cursor = html("div", "lstmviz-cursor");
-  cursor.setAttribute("aria-hidden", "true");
-  const tooltip = html("div", "lstmviz-tooltip");
-  tooltip.hidden = true;
-  plot.append(canvas, axes, band, cursor, tooltip);
-  row.append(plot);
-  container.append(row);
+  const e = createPanelElements(container, opts.name, M, compact, showX);
+  const { row, plot } = e;
   let legend: Legend | null = null;
   if (opts.legend !== false) legend = createLegend(row);
   else {
@@ -162,284 +165,31 @@ export function createHeatmapPanel(
     spacer.style.width = `${LEGEND_WIDTH}px`;
     row.append(spacer);
   }
-
-  const ctx = context2d(canvas);
-  /** What `blit` draws: this part of this image shows the steps `imageWin`. */
-  let source: { image: CanvasImageSource; sx: number; sw: number; sh: number } | null = null;
-
-  let plotWidth = plot.clientWidth; // then as the ResizeObserver reports it (see observeResize)
-  let width = 0;
-  let height = 0;
-  let layer: DecodedLayer = findLayer(payload, store.state.layer);
-  let order: Int32Array = unitOrder(payload, store.state);
-  let rowOf: Int32Array = rowsOf(order);
-  let size: WindowImageSize = windowImageSize(store.state.window, layer.units, 1, 1);
-  // What the last draw used: a part is redrawn only when its inputs changed.
-  let drawnImage = "";
-  let drawnX = "";
-  let drawnY = "";
-  let drawnLayout = "";
-  let imageOrder: Int32Array | null = null;
-  let imageLayout = "";
-  let deferred = 0; // frames the image has waited for the budget
-  let yOrder: Int32Array | null = null;
-
-  const quantityOf = (s: Readonly<ViewState>): string => opts.quantity ?? s.quantity;
-  const current = (): { layer: DecodedLayer; q: string; arr: DecodedArray; scale: ColorScale } => {
-    const s = store.state;
-    const lyr = findLayer(payload, s.layer);
-    const q = quantityOf(s);
-    const arr = lyr.arrays.get(q) ?? lyr.arrays.get("h");
-    if (!arr) throw new Error(`layer ${lyr.name} has no quantity ${q}`);
-    return { layer: lyr, q: lyr.arrays.has(q) ? q : "h", arr, scale: colorScaleFor(arr, q) };
+  const order = unitOrder(payload, store.state);
+  const layer = findLayer(payload, store.state.layer);
+  const p: Panel = {
+    ...{ store, payload, opts, T, compact, showX, M, e, legend },
+    plotHeight: opts.height ?? heatmapPlotHeight,
+    ctx: context2d(e.canvas),
+    source: null,
+    imageWin: null,
+    images: createImageSource(T),
+    mark: markMover(e.cursor),
+    frame: createFrame(
+      () => draw(p),
+      (err) => store.reportError(err),
+    ),
+    plotWidth: plot.clientWidth, // then as the ResizeObserver reports it (see observeResize)
+    width: 0,
+    height: 0,
+    order,
+    rowOf: rowsOf(order),
+    size: windowImageSize(store.state.window, layer.units, 1, 1),
+    ...{ drawnImage: "", drawnX: "", drawnY: "", drawnLayout: "", imageOrder: null, imageLayout: "" },
+    deferred: 0,
+    yOrder: null,
   };
-
-  const win = (): TimeWindow => store.state.window;
-
-  /** Cheap: runs synchronously on every timestep change. */
-  const mark = markMover(cursor);
-  const placeCursor = (): void => {
-    const t = store.state.timestep;
-    const w = win();
-    cursor.dataset.timestep = String(t);
-    const inside = t >= w[0] && t < w[1] && width > 0;
-    mark.place(M.left + stepToPx(t, w, width) - 1, M.top - 2, height + 2, inside);
-  };
-
-  const layout = (c: ReturnType<typeof current>): void => {
-    const s = store.state;
-    height = Math.round(plotHeight(c.layer.units));
-    width = Math.max(0, plotWidth - M.left - M.right);
-    const total = height + M.top + M.bottom;
-    plot.style.height = `${total}px`;
-    axes.setAttribute("width", String(width + M.left + M.right));
-    axes.setAttribute("height", String(total));
-    canvas.style.left = `${M.left}px`;
-    canvas.style.top = `${M.top}px`;
-    canvas.style.width = `${width}px`;
-    canvas.style.height = `${height}px`;
-    band.style.left = `${M.left}px`;
-    band.style.top = `${M.top + height}px`;
-    band.style.width = `${width}px`;
-    band.style.height = `${Math.max(0, M.bottom - (compact ? 2 : 14))}px`;
-    xLabel.setAttribute("x", String(M.left + width / 2));
-    xLabel.setAttribute("y", String(M.top + height + 32));
-    yLabel.setAttribute("transform", `translate(12, ${M.top + height / 2}) rotate(-90)`);
-    const dir = c.layer.direction ? ` (${c.layer.direction})` : "";
-    const sampleText = payload.nSamples > 1 ? ` · sample ${s.sample}` : "";
-    caption.textContent = opts.caption
-      ? opts.caption(c.layer, c.q, s.sample)
-      : `${quantityShort(c.q)} · ${c.layer.name}${dir}${sampleText}`;
-  };
-
-  const updateLegend = (c: ReturnType<typeof current>): void => {
-    if (!legend) return;
-    const s = store.state;
-    legend.update({
-      scale: c.scale,
-      quantity: c.q,
-      title: opts.legendTitle,
-      top: M.top,
-      height,
-      totalHeight: height + M.top + M.bottom,
-      showPadding: !compact && (c.layer.lengths[s.sample] ?? T) < T,
-      showNaN: nonFinite(c.arr.data),
-      note: aggregationNote(size, compact ? Math.min(window.devicePixelRatio || 1, 1) : window.devicePixelRatio || 1),
-      noteTitle: AGGREGATION_RULE,
-    });
-  };
-
-  const drawXAxis = (): void => {
-    const w = win();
-    xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + height})`);
-    if (!showX) {
-      xAxisG.replaceChildren();
-      return;
-    }
-    const x = scaleLinear()
-      .domain([w[0] - 0.5, w[1] - 0.5])
-      .range([0, width]);
-    select(xAxisG).call(
-      axisBottom(x)
-        .tickValues(windowTicks(w, width, 70))
-        .tickFormat((v) => String(v))
-        .tickSizeOuter(0),
-    );
-  };
-
-  const drawYAxis = (): void => {
-    const U = order.length;
-    const natural = store.state.sortMode === "natural" || order.every((u, r) => u === r);
-    const y = scaleLinear()
-      .domain([-0.5, U - 0.5])
-      .range([0, height]);
-    yAxisG.setAttribute("transform", `translate(${M.left - 7}, ${M.top})`);
-    select(yAxisG).call(
-      axisLeft(y)
-        .tickValues(rowTicks(order, natural, height, compact))
-        .tickFormat((r) => String(order[r as number]))
-        .tickSizeOuter(0),
-    );
-    yLabel.textContent = natural ? "unit" : `unit (by ${SORT_LABELS[store.state.sortMode]})`;
-  };
-
-  /** The window the offscreen image shows (for previews while a raster waits). */
-  let imageWin: TimeWindow | null = null;
-
-  /** Put the offscreen image on the canvas, scaled so that its window lands where it belongs in
-   *  the current one (exact when they are the same), then shade the padding. */
-  const blit = (c: ReturnType<typeof current>): void => {
-    if (!ctx || !imageWin) return;
-    const s = store.state;
-    const w = win();
-    const dpr = window.devicePixelRatio || 1;
-    const cw = Math.max(1, Math.round(width * dpr));
-    const ch = Math.max(1, Math.round(height * dpr));
-    if (canvas.width !== cw) canvas.width = cw;
-    if (canvas.height !== ch) canvas.height = ch;
-    const span = w[1] - w[0];
-    const dx = ((imageWin[0] - w[0]) / span) * cw;
-    const dw = ((imageWin[1] - imageWin[0]) / span) * cw;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.imageSmoothingEnabled = false;
-    ctx.clearRect(0, 0, cw, ch);
-    if (source) ctx.drawImage(source.image, source.sx, 0, source.sw, source.sh, dx, 0, dw, ch);
-    const len = c.layer.lengths[s.sample] ?? T;
-    if (len < w[1]) {
-      const x0 = Math.max(0, Math.round(((len - w[0]) / span) * cw));
-      ctx.fillStyle = MASK_FILL;
-      ctx.fillRect(x0, 0, cw - x0, ch);
-    }
-  };
-
-  const images = createImageSource(T);
-  const drawImage = (c: ReturnType<typeof current>): void => {
-    if (!ctx) return;
-    const s = store.state;
-    const r = images.render(c, { sample: s.sample, sortMode: s.sortMode, win: win(), size, order });
-    if (!r) return;
-    source = r.source;
-    imageWin = r.win;
-    blit(c);
-  };
-
-  const drawOverlay = (): void => {
-    const U = order.length;
-    const rowH = height / Math.max(1, U);
-    const s = store.state;
-    const { hoverUnit, selectedUnits } = s;
-    for (const r of [hoverOuter, hoverInner]) {
-      if (hoverUnit === null || hoverUnit >= U || width <= 0) {
-        r.setAttribute("visibility", "hidden");
-        continue;
-      }
-      r.setAttribute("visibility", "visible");
-      r.setAttribute("x", String(M.left + 0.5));
-      r.setAttribute("y", String(M.top + rowOf[hoverUnit] * rowH));
-      r.setAttribute("width", String(Math.max(0, width - 1)));
-      r.setAttribute("height", String(Math.max(1, rowH)));
-    }
-    selG.replaceChildren();
-    for (const u of selectedUnits) {
-      if (u >= U) continue;
-      selG.append(
-        svg("rect", {
-          class: "lstmviz-selected-mark",
-          x: M.left - 5,
-          y: M.top + rowOf[u] * rowH,
-          width: 4,
-          height: Math.max(2, rowH),
-        }),
-      );
-    }
-    // The brushed range: the rest of the window is dimmed, the range is framed, and a bar in
-    // the axis band marks it.
-    shadeG.replaceChildren();
-    const b = s.brush;
-    const w = win();
-    if (b && width > 0) {
-      const span = w[1] - w[0];
-      const xa = clamp(((b[0] - w[0]) / span) * width, 0, width);
-      const xb = clamp(((b[1] - w[0]) / span) * width, 0, width);
-      const x0 = M.left;
-      const y0 = M.top;
-      const dim = (from: number, to: number): void => {
-        if (to - from > 0.5) {
-          shadeG.append(svg("rect", { class: "lstmviz-brush-dim", x: x0 + from, y: y0, width: to - from, height }));
-        }
-      };
-      dim(0, xa);
-      dim(xb, width);
-      if (xb > xa || (b[1] > w[0] && b[0] < w[1])) {
-        const wBand = Math.max(1, xb - xa);
-        shadeG.append(
-          svg("rect", { class: "lstmviz-brush", x: x0 + xa, y: y0, width: wBand, height }),
-          svg("rect", {
-            class: "lstmviz-brush-bar",
-            x: x0 + xa,
-            y: y0 + height + 1,
-            width: wBand,
-            height: 3,
-          }),
-        );
-      }
-    }
-  };
-
-  const draw = (): void => {
-    const s = store.state;
-    const c = current();
-    layer = c.layer;
-    const dpr = window.devicePixelRatio || 1;
-    const layoutKey = `${c.layer.name}\u0000${c.q}\u0000${s.sample}\u0000${plotWidth}\u0000${dpr}`;
-    if (layoutKey !== drawnLayout) {
-      layout(c);
-      drawnLayout = layoutKey;
-    }
-    order = unitOrder(payload, s);
-    if (order.length !== c.layer.units) order = unitOrder(payload, { ...s, sortMode: "natural" });
-    if (order !== imageOrder) rowOf = rowsOf(order);
-    const w = win();
-    // Compact panels (small multiples) aggregate to CSS pixels: half the work at 2× DPR, and
-    // each image column still covers whole device pixels (nothing dropped when stretched).
-    const res = compact ? Math.min(dpr, 1) : dpr;
-    size = windowImageSize(w, c.layer.units, Math.round(width * res), Math.round(height * res), {
-      nSteps: T,
-      minLevel: minLevelFor(T, c.layer.units),
-    });
-    const xKey = `${w[0]}:${w[1]}:${width}:${height}`;
-    if (xKey !== drawnX) {
-      drawXAxis();
-      drawnX = xKey;
-    }
-    const yKey = `${height}:${s.sortMode}`;
-    if (yKey !== drawnY || order !== yOrder) {
-      drawYAxis();
-      drawnY = yKey;
-      yOrder = order;
-    }
-    const imageKey = `${layoutKey}\u0000${w[0]}:${w[1]}\u0000${height}`;
-    if (imageKey !== drawnImage || order !== imageOrder) {
-      // Only a new window or order can wait for a later frame (the old image, moved, is a fair
-      // preview of it); a new layer, quantity, sample or size is drawn at once.
-      if (!takeTurn(imageWin !== null && drawnLayout === imageLayout, deferred)) {
-        deferred++;
-        blit(c);
-        frame.schedule();
-      } else {
-        spend(() => drawImage(c));
-        deferred = 0;
-        imageLayout = drawnLayout;
-        updateLegend(c);
-        drawnImage = imageKey;
-        imageOrder = order;
-      }
-    }
-    drawOverlay();
-    placeCursor();
-  };
-
-  const frame = createFrame(draw, (e) => store.reportError(e));
+  const { frame } = p;
 
   const redrawOn = new Set<StateKey>([
     "layer",
@@ -454,7 +204,7 @@ export function createHeatmapPanel(
   ]);
   const unsubscribe = store.subscribe((s, changed) => {
     if (changed.has("timestep")) {
-      placeCursor();
+      placeCursor(p);
       if (s.sortMode === "activation") frame.soon(); // the order follows the cursor
     }
     for (const k of changed) {
@@ -465,51 +215,27 @@ export function createHeatmapPanel(
     }
   });
 
-  /** The tooltip of (step t, unit u): the value, the token, the steps a pixel covers. */
-  const describe = (t: number, u: number): string[] => {
-    const s = store.state;
-    const c = current();
-    const U = c.layer.units;
-    const v = valueAt(c.arr.data, T, U, s.sample, t, u);
-    const lines = [`unit ${u} · t = ${t}`];
-    const tok = payload.tokens?.[s.sample]?.[t];
-    if (tok) lines.push(`token: ${tok}`);
-    lines.push(`${quantityShort(c.q)} = ${formatValue(v)}`);
-    if (size.aggregated) {
-      // The pixel under the pointer stands for several steps: say which and their range.
-      const bounds = imageColumnBounds(size);
-      let col = 0;
-      while (col < size.width - 1 && bounds[col + 1] <= t) col++;
-      const [lo, hi] = pyramidFor(c.arr, s.sample).query(u, bounds[col], bounds[col + 1]);
-      const range =
-        lo === -Infinity || hi === Infinity ? "NaN/Inf among them" : `${formatValue(lo)} … ${formatValue(hi)}`;
-      lines.push(`pixel: t ${bounds[col]}–${bounds[col + 1] - 1}: ${range}`);
-    }
-    if (t >= (c.layer.lengths[s.sample] ?? T)) lines.push("(padding)");
-    return lines;
-  };
-
   const stopPointer = attachHeatmapPointer(
     plot,
-    tooltip,
+    e.tooltip,
     store,
     {
       margin: M,
       showX,
-      width: () => width,
-      height: () => height,
-      order: () => order,
-      window: win,
+      width: () => p.width,
+      height: () => p.height,
+      order: () => p.order,
+      window: () => store.state.window,
     },
-    describe,
+    (t, u) => describe(p, t, u),
   );
-  const stopNav = attachTimeNavigation(plot, store, T, M.left, () => width);
+  const stopNav = attachTimeNavigation(plot, store, T, M.left, () => p.width);
   const stopResize = observeResize(plot, (w) => {
-    plotWidth = w;
+    p.plotWidth = w;
     frame.schedule();
   });
 
-  draw(); // first paint synchronously (0 width before layout is fine)
+  draw(p); // first paint synchronously (0 width before layout is fine)
 
   return {
     root: row,
@@ -527,4 +253,147 @@ export function createHeatmapPanel(
       row.remove();
     },
   };
+}
+
+function current(p: Panel): Current {
+  const s = p.store.state;
+  const lyr = findLayer(p.payload, s.layer);
+  const q = p.opts.quantity ?? s.quantity;
+  const arr = lyr.arrays.get(q) ?? lyr.arrays.get("h");
+  if (!arr) throw new Error(`layer ${lyr.name} has no quantity ${q}`);
+  return { layer: lyr, q: lyr.arrays.has(q) ? q : "h", arr, scale: colorScaleFor(arr, q) };
+}
+
+/** Cheap: runs synchronously on every timestep change. */
+function placeCursor(p: Panel): void {
+  const t = p.store.state.timestep;
+  const w = p.store.state.window;
+  const { M } = p;
+  p.e.cursor.dataset.timestep = String(t);
+  const inside = t >= w[0] && t < w[1] && p.width > 0;
+  p.mark.place(M.left + stepToPx(t, w, p.width) - 1, M.top - 2, p.height + 2, inside);
+}
+
+function layout(p: Panel, c: Current): void {
+  const s = p.store.state;
+  p.height = Math.round(p.plotHeight(c.layer.units));
+  p.width = Math.max(0, p.plotWidth - p.M.left - p.M.right);
+  layoutElements(p.e, p.M, p.width, p.height, p.compact);
+  const dir = c.layer.direction ? ` (${c.layer.direction})` : "";
+  const sampleText = p.payload.nSamples > 1 ? ` · sample ${s.sample}` : "";
+  p.e.caption.textContent = p.opts.caption
+    ? p.opts.caption(c.layer, c.q, s.sample)
+    : `${quantityShort(c.q)} · ${c.layer.name}${dir}${sampleText}`;
+}
+
+function updateLegend(p: Panel, c: Current): void {
+  if (!p.legend) return;
+  const s = p.store.state;
+  const { M, T, height, compact } = p;
+  p.legend.update({
+    scale: c.scale,
+    quantity: c.q,
+    title: p.opts.legendTitle,
+    top: M.top,
+    height,
+    totalHeight: height + M.top + M.bottom,
+    showPadding: !compact && (c.layer.lengths[s.sample] ?? T) < T,
+    showNaN: nonFinite(c.arr.data),
+    note: aggregationNote(p.size, compact ? Math.min(window.devicePixelRatio || 1, 1) : window.devicePixelRatio || 1),
+    noteTitle: AGGREGATION_RULE,
+  });
+}
+
+function blitImage(p: Panel, c: Current): void {
+  if (!p.ctx || !p.imageWin) return;
+  const len = c.layer.lengths[p.store.state.sample] ?? p.T;
+  blit(p.ctx, p.e.canvas, p.source, p.imageWin, p.store.state.window, p.width, p.height, len);
+}
+
+function drawImage(p: Panel, c: Current): void {
+  if (!p.ctx) return;
+  const s = p.store.state;
+  const r = p.images.render(c, { sample: s.sample, sortMode: s.sortMode, win: s.window, size: p.size, order: p.order });
+  if (!r) return;
+  p.source = r.source;
+  p.imageWin = r.win;
+  blitImage(p, c);
+}
+
+function draw(p: Panel): void {
+  const s = p.store.state;
+  const c = current(p);
+  const dpr = window.devicePixelRatio || 1;
+  const layoutKey = `${c.layer.name}\u0000${c.q}\u0000${s.sample}\u0000${p.plotWidth}\u0000${dpr}`;
+  if (layoutKey !== p.drawnLayout) {
+    layout(p, c);
+    p.drawnLayout = layoutKey;
+  }
+  p.order = unitOrder(p.payload, s);
+  if (p.order.length !== c.layer.units) p.order = unitOrder(p.payload, { ...s, sortMode: "natural" });
+  if (p.order !== p.imageOrder) p.rowOf = rowsOf(p.order);
+  const w = s.window;
+  const { width, height, T } = p;
+  // Compact panels (small multiples) aggregate to CSS pixels: half the work at 2× DPR, and
+  // each image column still covers whole device pixels (nothing dropped when stretched).
+  const res = p.compact ? Math.min(dpr, 1) : dpr;
+  p.size = windowImageSize(w, c.layer.units, Math.round(width * res), Math.round(height * res), {
+    nSteps: T,
+    minLevel: minLevelFor(T, c.layer.units),
+  });
+  const xKey = `${w[0]}:${w[1]}:${width}:${height}`;
+  if (xKey !== p.drawnX) {
+    drawXAxis(p.e.xAxisG, p.M, w, width, height, p.showX);
+    p.drawnX = xKey;
+  }
+  const yKey = `${height}:${s.sortMode}`;
+  if (yKey !== p.drawnY || p.order !== p.yOrder) {
+    drawYAxis(p.e, p.M, p.order, s.sortMode, height, p.compact);
+    p.drawnY = yKey;
+    p.yOrder = p.order;
+  }
+  const imageKey = `${layoutKey}\u0000${w[0]}:${w[1]}\u0000${height}`;
+  if (imageKey !== p.drawnImage || p.order !== p.imageOrder) {
+    // Only a new window or order can wait for a later frame (the old image, moved, is a fair
+    // preview of it); a new layer, quantity, sample or size is drawn at once.
+    if (!takeTurn(p.imageWin !== null && p.drawnLayout === p.imageLayout, p.deferred)) {
+      p.deferred++;
+      blitImage(p, c);
+      p.frame.schedule();
+    } else {
+      spend(() => drawImage(p, c));
+      p.deferred = 0;
+      p.imageLayout = p.drawnLayout;
+      updateLegend(p, c);
+      p.drawnImage = imageKey;
+      p.imageOrder = p.order;
+    }
+  }
+  drawMarks(p.e, p.M, s, p.order.length, p.rowOf, w, width, height);
+  placeCursor(p);
+}
+
+/** The tooltip of (step t, unit u): the value, the token, the steps a pixel covers. */
+function describe(p: Panel, t: number, u: number): string[] {
+  const s = p.store.state;
+  const c = current(p);
+  const { T, size } = p;
+  const U = c.layer.units;
+  const v = valueAt(c.arr.data, T, U, s.sample, t, u);
+  const lines = [`unit ${u} · t = ${t}`];
+  const tok = p.payload.tokens?.[s.sample]?.[t];
+  if (tok) lines.push(`token: ${tok}`);
+  lines.push(`${quantityShort(c.q)} = ${formatValue(v)}`);
+  if (size.aggregated) {
+    // The pixel under the pointer stands for several steps: say which and their range.
+    const bounds = imageColumnBounds(size);
+    let col = 0;
+    while (col < size.width - 1 && bounds[col + 1] <= t) col++;
+    const [lo, hi] = pyramidFor(c.arr, s.sample).query(u, bounds[col], bounds[col + 1]);
+    const range =
+      lo === -Infinity || hi === Infinity ? "NaN/Inf among them" : `${formatValue(lo)} … ${formatValue(hi)}`;
+    lines.push(`pixel: t ${bounds[col]}–${bounds[col + 1] - 1}: ${range}`);
+  }
+  if (t >= (c.layer.lengths[s.sample] ?? T)) lines.push("(padding)");
+  return lines;
 }
