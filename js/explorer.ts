@@ -27,6 +27,8 @@ import { createScatter } from "./views/scatter";
 import { createSlider } from "./views/slider";
 import { createVector } from "./views/vector";
 import { createWeights } from "./views/weights";
+import { isTiled } from "./tiles/payload";
+import { mountTiledExplorer, type TiledModel } from "./tiled-explorer";
 
 /**
  * A view: builds itself inside `container` and returns its cleanup, or null when the payload
@@ -85,6 +87,8 @@ export interface ExplorerModel extends SyncModel {
  * be decoded; later errors in views go to `onFatal`.
  */
 export function mountExplorer(el: HTMLElement, model: ExplorerModel, onFatal: (err: unknown) => void): () => void {
+  // A long capture: tiles on demand (js/tiled-explorer.ts).
+  if (isTiled(model.get("_data"))) return mountTiledExplorer(el, model as unknown as TiledModel, onFatal);
   const payload = decodePayload(model.get("_data"));
   const cleanups: Array<() => void> = [];
   const cleanup = (): void => {

@@ -47,7 +47,7 @@ export function shortTick(v: number): string {
 /** Replay errors at or below this are shown green. */
 export const FIDELITY_OK = 1e-5;
 
-export function layerLabel(l: DecodedLayer): string {
+export function layerLabel(l: Pick<DecodedLayer, "name" | "direction" | "kind" | "units">): string {
   const dir = l.direction ? ` (${l.direction})` : "";
   return `${l.name}${dir} · ${l.kind} · ${l.units} unit${l.units === 1 ? "" : "s"}`;
 }

@@ -1,0 +1,133 @@
+/**
+ * Line tracks of a long (tiled) capture (data-view "long-tracks"), on the heatmap's time axis:
+ * the numeric input's features, the gradient norm of the shown quantity, saliency and
+ * confidence — whichever the capture has. Each pixel column draws the min–max band of its
+ * steps (a bar from min to max, so a one-step spike shows at every zoom); zoomed in to fewer
+ * steps than columns the band is one exact value per step, joined by a line. Tiles as the
+ * heatmap (js/tiles/source.ts): the coarser level at once while finer tiles come.
+ */
+import { HEATMAP_MARGIN } from "../parts/heatmap/panel";
+import { LEGEND_WIDTH } from "../parts/legend";
+import { sizeCanvas } from "../parts/card";
+import { SERIES_COLORS } from "../math/scales";
+import { html } from "../render/dom";
+import { createFrame, observeResize } from "../render/raf";
+import type { Store } from "../store";
+import { findTiledLayer, type TiledArray } from "../tiles/payload";
+import type { TiledData } from "../tiles/source";
+
+const TRACK_H = 56;
+
+interface Track {
+  name: string;
+  label: string;
+  arr: () => TiledArray | null;
+  el: HTMLElement;
+  canvas: HTMLCanvasElement;
+  caption: HTMLElement;
+}
+
+/** y of value v on a track of height h for [d0, d1]. */
+function yOf(v: number, d0: number, d1: number, h: number): number {
+  const t = d1 === d0 ? 0.5 : (v - d0) / (d1 - d0);
+  return h - 2 - Math.max(0, Math.min(1, t)) * (h - 4);
+}
+
+export function createLongTracks(container: HTMLElement, store: Store, data: TiledData): (() => void) | null {
+  const p = data.payload;
+  const defs: Array<[string, string, () => TiledArray | null]> = [];
+  if (p.input) defs.push(["input", p.input.label, () => p.input?.values ?? null]);
+  defs.push([
+    "gradients",
+    "‖∂L/∂q‖",
+    () => findTiledLayer(p, store.state.layer).gradNorms.get(store.state.quantity) ?? null,
+  ]);
+  if (p.saliency) defs.push(["saliency", "saliency", () => p.saliency]);
+  if (p.confidence) defs.push(["confidence", "confidence", () => p.confidence]);
+  const root = html("div", "lstmviz-view lstmviz-long-tracks");
+  root.dataset.view = "long-tracks";
+  const tracks: Track[] = defs.map(([name, label, arr]) => {
+    const el = html("div", "lstmviz-long-track");
+    el.dataset.track = name;
+    el.style.position = "relative";
+    el.style.height = `${TRACK_H}px`;
+    const caption = html("div", "lstmviz-caption", label);
+    caption.style.position = "absolute";
+    caption.style.left = "0";
+    caption.style.width = `${HEATMAP_MARGIN.left - 4}px`;
+    caption.style.fontSize = "10px";
+    caption.style.overflow = "hidden";
+    const canvas = html("canvas", "lstmviz-long-track-canvas");
+    canvas.style.position = "absolute";
+    el.append(caption, canvas);
+    root.append(el);
+    return { name, label, arr, el, canvas, caption };
+  });
+  container.append(root);
+  let rootWidth = 0;
+
+  const drawTrack = (tr: Track): void => {
+    const arr = tr.arr();
+    tr.el.hidden = arr === null;
+    if (!arr) return;
+    const s = store.state;
+    const w = Math.max(0, rootWidth - HEATMAP_MARGIN.left - HEATMAP_MARGIN.right - LEGEND_WIDTH);
+    const dpr = sizeCanvas(tr.canvas, HEATMAP_MARGIN.left, 0, Math.max(1, w), TRACK_H);
+    const ctx = tr.canvas.getContext("2d");
+    if (!ctx || w <= 0) return;
+    const img = data.image(arr, s.sample, s.window, Math.max(1, Math.round(w * dpr)));
+    const dom = data.domain(arr, s.sample);
+    let d0 = Infinity;
+    let d1 = -Infinity;
+    const src = dom ?? new Float32Array([...img.lo, ...img.hi]);
+    const half = dom ? dom.length / 2 : img.lo.length;
+    for (let i = 0; i < half; i++) if (src[i] < d0) d0 = src[i];
+    for (let i = half; i < src.length; i++) if (src[i] > d1) d1 = src[i];
+    if (!(d1 >= d0)) [d0, d1] = [0, 1];
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, tr.canvas.width, tr.canvas.height);
+    const H = TRACK_H * dpr;
+    const cw = tr.canvas.width / img.cols;
+    for (let f = 0; f < img.width; f++) {
+      ctx.fillStyle = ctx.strokeStyle = SERIES_COLORS[f % SERIES_COLORS.length];
+      ctx.beginPath();
+      for (let c = 0; c < img.cols; c++) {
+        if (img.levels[c] < 0) continue;
+        const lo = img.lo[c * img.width + f];
+        const hi = img.hi[c * img.width + f];
+        if (!Number.isFinite(lo) || !Number.isFinite(hi)) continue;
+        const ya = yOf(hi, d0, d1, H);
+        const yb = yOf(lo, d0, d1, H);
+        if (img.stepsPerColumn <= 1) {
+          const x = (c + 0.5) * cw;
+          if (c === 0) ctx.moveTo(x, ya);
+          else ctx.lineTo(x, ya);
+        } else ctx.fillRect(c * cw, ya, Math.max(1, cw), Math.max(1, yb - ya));
+      }
+      if (img.stepsPerColumn <= 1) ctx.stroke();
+    }
+    tr.el.dataset.stepsPerColumn = String(img.stepsPerColumn);
+    tr.caption.title = `${tr.label}: ${d0.toPrecision(3)} … ${d1.toPrecision(3)}`;
+  };
+  const draw = (): void => {
+    for (const tr of tracks) drawTrack(tr);
+  };
+  const frame = createFrame(draw, (err) => store.reportError(err));
+  const unsub = store.subscribe((_s, changed) => {
+    for (const k of ["window", "sample", "layer", "quantity"] as const) if (changed.has(k)) return frame.soon();
+  });
+  const unTiles = data.client.onTiles(() => frame.schedule());
+  const unResize = observeResize(root, (w) => {
+    rootWidth = w;
+    frame.schedule();
+  });
+  rootWidth = root.clientWidth;
+  frame.soon();
+  return () => {
+    frame.cancel();
+    unsub();
+    unTiles();
+    unResize();
+    root.remove();
+  };
+}
