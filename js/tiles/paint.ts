@@ -1,7 +1,7 @@
 /**
  * Pixels of a composed window (pure): one RGBA32 pixel per (unit row, column), row-major, the
  * colour of each column's extreme (compose.ts `extremeOf`); NaN/±Inf in the NaN colour (as
- * the untiled heatmap), 
+ * the untiled heatmap),
  * columns no tile covers in MISSING_RGB (light grey: never a blank panel).
  */
 import { lut32Of, NAN_RGB, rgba32, type ColorScale } from "../math/scales";

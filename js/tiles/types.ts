@@ -54,7 +54,8 @@ export function tileId(key: string, sample: number, level: number, index: number
 }
 
 /** A tile's lo/hi as sent: an encoded array (initial tiles) or one whose bytes are `buffer`. */
-type RawPart = (EncodedArray & { buffer?: number }) | { dtype: string; shape: number[]; scale?: number; buffer: number };
+type RawPart =
+  (EncodedArray & { buffer?: number }) | { dtype: string; shape: number[]; scale?: number; buffer: number };
 
 export interface RawTile {
   key: string;
