@@ -23,6 +23,9 @@ export interface TiledLayer {
   arrays: Map<string, TiledArray>;
   /** Quantity → ‖∂L/∂q_t‖ per step (width 1); empty without gradients. */
   gradNorms: Map<string, TiledArray>;
+  /** Derived per-step series drawn as line tracks ("gate means": one column per gate, the
+   *  mean over units; "memory flow": written i⊙g and carried f⊙c_{t−1}, means over units). */
+  series: Map<string, TiledArray & { labels: string[] }>;
   health: HealthPayload | null;
 }
 
@@ -66,6 +69,17 @@ function refs(raw: unknown, name: string, nSamples: number, nSteps: number): Map
   return out;
 }
 
+function seriesOf(raw: unknown, name: string, nSamples: number, nSteps: number): TiledLayer["series"] {
+  const out: TiledLayer["series"] = new Map();
+  for (const [label, r] of Object.entries((raw ?? {}) as Record<string, RawRef & { labels?: unknown }>)) {
+    const a = ref(r, `${name} ${label}`, nSamples, nSteps);
+    if (!a) continue;
+    const labels = Array.isArray(r?.labels) ? r.labels.map(String) : [];
+    out.set(label, { ...a, labels });
+  }
+  return out;
+}
+
 /** Whether a raw `_data` is tiled. */
 export function isTiled(raw: unknown): boolean {
   return !!raw && typeof raw === "object" && !!(raw as { tiling?: unknown }).tiling;
@@ -96,6 +110,7 @@ export function decodeTiledPayload(raw: Record<string, unknown>): TiledPayload {
       lengths: lengths.map((n) => Math.min(n, steps)),
       arrays: ordered,
       gradNorms: refs(l.grad_norms, `layer ${name} gradient norms`, nSamples, nSteps),
+      series: seriesOf(l.series, `layer ${name}`, nSamples, nSteps),
       health: (l.health as HealthPayload) ?? null,
     };
   });

@@ -1,7 +1,9 @@
 /**
  * Line tracks of a long (tiled) capture (data-view "long-tracks"), on the heatmap's time axis:
- * the numeric input's features, the gradient norm of the shown quantity, saliency and
- * confidence — whichever the capture has. Each pixel column draws the min–max band of its
+ * the numeric input's features, the layer's gate means and memory flow (means over units per
+ * step, `series`), the gradient norm of the shown quantity, saliency and confidence —
+ * whichever the capture has; one colour per column (gate, feature), the legend in the caption's
+ * tooltip. Each pixel column draws the min–max band of its
  * steps (a bar from min to max, so a one-step spike shows at every zoom); zoomed in to fewer
  * steps than columns the band is one exact value per step, joined by a line. Tiles as the
  * heatmap (js/tiles/source.ts): the coarser level at once while finer tiles come.
@@ -37,6 +39,10 @@ export function createLongTracks(container: HTMLElement, store: Store, data: Til
   const p = data.payload;
   const defs: Array<[string, string, () => TiledArray | null]> = [];
   if (p.input) defs.push(["input", p.input.label, () => p.input?.values ?? null]);
+  const names = new Set(p.layers.flatMap((l) => [...l.series.keys()]));
+  for (const name of names) {
+    defs.push([name, name, () => findTiledLayer(p, store.state.layer).series.get(name) ?? null]);
+  }
   defs.push([
     "gradients",
     "‖∂L/∂q‖",
@@ -51,7 +57,8 @@ export function createLongTracks(container: HTMLElement, store: Store, data: Til
     el.dataset.track = name;
     el.style.position = "relative";
     el.style.height = `${TRACK_H}px`;
-    const caption = html("div", "lstmviz-caption", label);
+    const caption = html("div", "lstmviz-caption");
+    caption.append(html("div", undefined, label));
     caption.style.position = "absolute";
     caption.style.left = "0";
     caption.style.width = `${HEATMAP_MARGIN.left - 4}px`;
@@ -108,6 +115,14 @@ export function createLongTracks(container: HTMLElement, store: Store, data: Til
     }
     tr.el.dataset.stepsPerColumn = String(img.stepsPerColumn);
     tr.caption.title = `${tr.label}: ${d0.toPrecision(3)} … ${d1.toPrecision(3)}`;
+    const labels = (arr as { labels?: string[] }).labels ?? [];
+    if (labels.length && tr.caption.childElementCount === 1) {
+      for (const [i, l] of labels.entries()) {
+        const key = html("div", "lstmviz-series-key", l);
+        key.style.color = SERIES_COLORS[i % SERIES_COLORS.length];
+        tr.caption.append(key);
+      }
+    }
   };
   const draw = (): void => {
     for (const tr of tracks) drawTrack(tr);
