@@ -399,3 +399,42 @@ def test_save_html_of_a_long_capture_stays_within_50_mb(tmp_path):
         for n in per_tile
     )
     assert embedded + more > 50 * 10**6
+
+
+def _ask(w, monkeypatch, *entries):
+    """One tile request through the comm's custom-message path; the reply's tiles decoded."""
+    sent = _sent(w, monkeypatch)
+    w._handle_custom_msg({"type": "lstmviz-tiles", "id": 1, "tiles": list(entries)}, [])
+    ((reply, buffers),) = sent
+    assert reply["error"] is None
+    return [_decode(tl["lo"], buffers) for tl in reply["tiles"]]
+
+
+def test_snapshots_and_a_store_rebuild_their_tiles(tmp_path, monkeypatch):
+    a, b = _synthetic(3000, 3, seed=1), _synthetic(3000, 3, seed=2)
+    w = LSTMExplorer.from_snapshots([(0, a), (1, b)], epoch=0, tiles=True)
+    (got,) = _ask(w, monkeypatch, ["rnn|h", 0, 0, 1])
+    np.testing.assert_array_equal(got, a["rnn"].h[0, 512:1024])
+    w.epoch = 1
+    assert w._data["epochs"] == [0, 1]
+    assert "tiling" in w._data
+    (got,) = _ask(w, monkeypatch, ["rnn|h", 0, 0, 1])
+    np.testing.assert_array_equal(got, b["rnn"].h[0, 512:1024])
+    # a store: the sample shown is read, tiled, and swapped by store_sample
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((None,), dtype="int32")
+    out = keras.layers.LSTM(5, return_sequences=True, name="lstm")(
+        keras.layers.Embedding(9, 2)(inp)
+    )
+    x = np.random.default_rng(0).integers(0, 9, size=(6, 700)).astype(np.int32)
+    path = tmp_path / "s.zarr"
+    capture(keras.Model(inp, out), x, store=path, batch_size=4, progress=False)
+    store = Capture.open(path)
+    ex = LSTMExplorer(store, sample=4, tiles=True)
+    assert ex.tiled
+    assert ex._data["store"]["sample"] == 4
+    (got,) = _ask(ex, monkeypatch, ["lstm|gate:forget", 0, 0, 1])
+    np.testing.assert_array_equal(got, np.asarray(store["lstm"].gates["forget"][4, 512:]))
+    ex.store_sample = 2
+    (got,) = _ask(ex, monkeypatch, ["lstm|gate:forget", 0, 0, 1])
+    np.testing.assert_array_equal(got, np.asarray(store["lstm"].gates["forget"][2, 512:]))
