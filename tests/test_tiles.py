@@ -438,3 +438,32 @@ def test_snapshots_and_a_store_rebuild_their_tiles(tmp_path, monkeypatch):
     ex.store_sample = 2
     (got,) = _ask(ex, monkeypatch, ["lstm|gate:forget", 0, 0, 1])
     np.testing.assert_array_equal(got, np.asarray(store["lstm"].gates["forget"][2, 512:]))
+
+
+@pytest.mark.parametrize("chunk", [1 << 22, 40, 7])
+def test_health_statistics_chunked_over_time_equal_brute_force(chunk, monkeypatch):
+    """Health of a long layer walks the time axis in chunks (no (B, T, U) temporary): the
+    chunked moments and saturation counts equal numpy over the valid steps."""
+    from lstmviz_widget.analysis import _common, health
+
+    monkeypatch.setattr(_common, "CHUNK_ELEMENTS", chunk)
+    rng = np.random.default_rng(9)
+    g = rng.random((3, 301, 5)).astype(np.float32)
+    mask = rng.random((3, 301)) > 0.3
+    mask[2] = False  # a sample with no valid step
+    count, mean, var = _common.per_sample_moments(g, mask)
+    for b in range(2):
+        rows = g[b][mask[b]].astype(np.float64)
+        assert count[b] == rows.shape[0]
+        np.testing.assert_allclose(mean[b], rows.mean(axis=0), rtol=1e-6)
+        np.testing.assert_allclose(var[b], rows.var(axis=0), rtol=1e-5)
+    assert np.isnan(mean[2]).all()
+    assert np.isnan(var[2]).all()
+    sat = health.gate_saturation({"forget": g, "cell": 2 * g - 1}, mask=mask)
+    valid = g[mask]
+    np.testing.assert_array_equal(sat["forget"].low, (valid < 0.05).sum(axis=0) / mask.sum())
+    np.testing.assert_array_equal(sat["forget"].high, (valid > 0.95).sum(axis=0) / mask.sum())
+    tanh = 2 * valid - 1
+    np.testing.assert_array_equal(sat["cell"].low, (tanh < -0.95).sum(axis=0) / mask.sum())
+    _, _, unmasked = _common.per_sample_moments(g, None)
+    np.testing.assert_allclose(unmasked, g.astype(np.float64).var(axis=1), rtol=1e-5)
