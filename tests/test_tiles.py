@@ -467,3 +467,26 @@ def test_health_statistics_chunked_over_time_equal_brute_force(chunk, monkeypatc
     np.testing.assert_array_equal(sat["cell"].low, (tanh < -0.95).sum(axis=0) / mask.sum())
     _, _, unmasked = _common.per_sample_moments(g, None)
     np.testing.assert_allclose(unmasked, g.astype(np.float64).var(axis=1), rtol=1e-5)
+
+
+def test_cached_pyramids_stay_within_their_byte_budget(monkeypatch):
+    t = 70_000
+    cap = _synthetic(t, 8, b=3)
+    src = TileSource(cap)
+    one = None
+    for b in range(3):
+        src.answer({"tiles": [["rnn|h", b, 6, 0]]})
+        one = one or src.cached_bytes
+    assert src.cached_bytes == 3 * one  # levels ≥ 4 of three (key, sample): all kept
+    monkeypatch.setattr(tiles, "CACHE_BYTES", 2 * one)
+    reply, bufs = src.answer({"tiles": [["rnn|h", 0, 7, 0]]})  # sample 0 again: most recent
+    src.answer({"tiles": [["|input", 1, 5, 0]]})  # a fourth: the least recent (1, 2) go
+    assert src.cached_bytes <= 2 * one
+    assert set(src._cache) == {("rnn|h", 0), ("|input", 1)}
+    _, hi = _brute(cap["rnn"].h[0, : 512 * 128], 7)
+    assert np.abs(_decode(reply["tiles"][0]["hi"], bufs) - hi).max() <= (
+        reply["tiles"][0]["hi"]["scale"] * 2.0**-11
+    )
+    monkeypatch.setattr(tiles, "CACHE_BYTES", 0)  # the pyramid in use always stays
+    src.answer({"tiles": [["rnn|h", 2, 4, 1]]})
+    assert list(src._cache) == [("rnn|h", 2)]

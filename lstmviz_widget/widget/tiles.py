@@ -7,8 +7,9 @@ column w, the min and the max (NaN wins, ±Inf survive); level 0 is the data its
 is 512 consecutive buckets of one level of one sample, all W columns. Levels 1–3 are cut
 from the raw array per request (a tile reads ≤ 4096 steps); levels ≥ 4 are built once per
 (key, sample) when first asked for (level 4 from the raw array, each next one from the
-previous) and kept. Nothing here copies a whole capture array: the source holds references
-to the Capture's arrays. Protocol: /work/wt/TILES.md, docs/widget-contract.md.
+previous) and kept (up to 1 GiB, least recently used dropped). Nothing here copies a whole
+capture array: the source holds references to the Capture's arrays.
+Protocol: /work/wt/TILES.md, docs/widget-contract.md.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ MAX_REQUEST = 64
 MESSAGE_TYPE = "lstmviz-tiles"
 #: Numeric input features drawn (the first ones), as in the untiled payload.
 MAX_INPUT_FEATURES = 8
-#: Pyramids of (key, sample) kept at once (least recently used dropped first).
-MAX_CACHED = 16
+#: Bytes of cached pyramids kept (least recently used (key, sample) dropped first; the one
+#: in use always stays). At 1,000,000 × 256 one pyramid (levels ≥ 4, float32) is ≈ 256 MB.
+CACHE_BYTES = 1 << 30
 
 
 def max_level(n_steps: int) -> int:
@@ -201,9 +203,14 @@ class TileSource:
         for _ in range(CACHED_FROM + 1, self.max_level + 1):
             levels.append(coarser(*levels[-1]))
         self._cache[ck] = levels
-        while len(self._cache) > MAX_CACHED:
+        while len(self._cache) > 1 and self.cached_bytes > CACHE_BYTES:
             self._cache.popitem(last=False)
         return levels
+
+    @property
+    def cached_bytes(self) -> int:
+        """Bytes held by the cached pyramids."""
+        return sum(lo.nbytes + hi.nbytes for lv in self._cache.values() for lo, hi in lv)
 
     def tile_bins(
         self, key: str, sample: int, level: int, index: int
