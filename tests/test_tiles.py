@@ -490,3 +490,21 @@ def test_cached_pyramids_stay_within_their_byte_budget(monkeypatch):
     monkeypatch.setattr(tiles, "CACHE_BYTES", 0)  # the pyramid in use always stays
     src.answer({"tiles": [["rnn|h", 2, 4, 1]]})
     assert list(src._cache) == [("rnn|h", 2)]
+
+
+def test_a_shorter_layer_is_padded_with_zeros_as_untiled():
+    cap = _synthetic(3000, 2, b=2)
+    rng = np.random.default_rng(10)
+    short = rng.normal(size=(2, 1900, 3)).astype(np.float32) + 5.0  # all > 0: padding shows
+    cap.layers["dec"] = LayerCapture(name="dec", kind="SimpleRNN", h=short, fidelity=0.0,
+                                     inputs=np.zeros((2, 1900, 1), np.float32))  # fmt: skip
+    src = TileSource(cap)
+    assert src.shape("dec|h") == [2, 3000, 3]
+    padded = np.zeros((2, 3000, 3), np.float32)
+    padded[:, :1900] = short
+    for level in (0, 2, 4, 11):
+        lo, hi = _tile_values(src, "dec|h", 1, level)
+        blo, bhi = _brute(padded[1], level)
+        np.testing.assert_array_equal(lo, blo)
+        np.testing.assert_array_equal(hi, bhi)
+    assert (_tile_values(src, "dec|h", 0, 0)[0][1900:] == 0).all()
