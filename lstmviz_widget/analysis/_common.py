@@ -149,13 +149,35 @@ def per_sample_moments(
     mean = np.full((b, u), np.nan)
     var = np.full((b, u), np.nan)
     for sl in sample_chunks(x):
-        part: np.ndarray = x[sl].astype(work_dtype(x), copy=False)
-        w = True if mask is None else mask[sl][..., None]
         n = count[sl][:, None]
+        s1 = np.zeros((sl.stop - sl.start, u))
+        s2 = np.zeros_like(s1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            m = np.sum(part, axis=1, where=w, dtype=np.float64) / n
-            centred = part - m[:, None, :].astype(part.dtype)
-            v = np.sum(centred * centred, axis=1, where=w, dtype=np.float64) / n
+            for part, w in _time_chunks(x, mask, sl):
+                s1 += np.sum(part, axis=1, where=w, dtype=np.float64)
+            m = s1 / n
+            for part, w in _time_chunks(x, mask, sl):
+                centred = part - m[:, None, :].astype(part.dtype)
+                s2 += np.sum(centred * centred, axis=1, where=w, dtype=np.float64)
+            v = s2 / n
         ok = n[:, 0] > 0
         mean[sl][ok], var[sl][ok] = m[ok], v[ok]
     return count, mean, var
+
+
+def time_chunks(x: np.ndarray, sl: slice) -> Iterator[slice]:
+    """Slices over the time axis so that samples ``sl`` × a slice hold about
+    ``CHUNK_ELEMENTS`` elements (one slice of all steps when the samples fit: a long sequence
+    never needs a temporary of its own size)."""
+    per_step = max(1, (sl.stop - sl.start) * int(np.prod(x.shape[2:])))
+    step = max(1, CHUNK_ELEMENTS // per_step)
+    for t0 in range(0, x.shape[1], step):
+        yield slice(t0, min(t0 + step, x.shape[1]))
+
+
+def _time_chunks(
+    x: np.ndarray, mask: np.ndarray | None, sl: slice
+) -> Iterator[tuple[np.ndarray, Any]]:
+    for ts in time_chunks(x, sl):
+        part: np.ndarray = x[sl, ts].astype(work_dtype(x), copy=False)
+        yield part, (True if mask is None else mask[sl, ts][..., None])

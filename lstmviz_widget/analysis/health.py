@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..data import LayerCapture
-from ._common import check_mask, per_sample_moments, resolve
+from ._common import check_mask, per_sample_moments, resolve, sample_chunks, time_chunks
 
 #: Gates whose activation is the layer's ``activation`` (tanh by default, range (−1, 1)).
 TANH_GATES = ("cell", "candidate")
@@ -166,12 +166,16 @@ def gate_saturation(
         if g.ndim != 3:
             raise ValueError(f"gate {name!r} must be (B, T, U), got shape {g.shape}")
         m = check_mask(mask, g.shape[:2])
-        where = True if m is None else m[..., None]
         n = int(g.shape[0] * g.shape[1]) if m is None else int(m.sum())
         kind = "tanh" if name in tanh_gates else "sigmoid"
         lo_thr = -high if kind == "tanh" else low
-        lo_count = np.asarray(np.sum(g < lo_thr, axis=(0, 1), where=where, dtype=np.int64))
-        hi_count = np.asarray(np.sum(g > high, axis=(0, 1), where=where, dtype=np.int64))
+        lo_count = np.zeros(g.shape[-1], np.int64)
+        hi_count = np.zeros(g.shape[-1], np.int64)
+        for sl in sample_chunks(g):  # chunks of samples and steps: no (B, T, U) temporary
+            for ts in time_chunks(g, sl):
+                part, w = g[sl, ts], True if m is None else m[sl, ts][..., None]
+                lo_count += np.sum(part < lo_thr, axis=(0, 1), where=w, dtype=np.int64)
+                hi_count += np.sum(part > high, axis=(0, 1), where=w, dtype=np.int64)
         denom = max(n, 1)
         lo_frac, hi_frac = lo_count / denom, hi_count / denom
         out[name] = GateSaturation(name, kind, lo_frac, hi_frac, lo_frac + hi_frac, n)

@@ -9,9 +9,16 @@ import anywidget
 import traitlets as t
 
 from ..data import Capture, LayerCapture
-from . import payload
+from . import messages, payload, payload_tiled
 from .codec import TRANSPORTS, encode_array
 from .counterfactual import MODES, Counterfactual, Edit
+from .tiles import TileSource
+
+#: Why a tiled explorer does not edit.
+TILED_REASON = (
+    "editing is off for a tiled explorer (a long sequence: tiles on demand); "
+    "pass tiles=False to edit, or edit a shorter slice of the sequence"
+)
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -41,6 +48,12 @@ class LSTMExplorer(anywidget.AnyWidget):
     vocab : list of str or dict of int to str, optional
         Token labels by id, for :meth:`edit` ``(t, token="word")`` and the widget's type-ahead
         (default: ``tokens`` when that is a vocabulary).
+    tiles : {"auto", True, False}
+        Send what is drawn over time as tiles of a min/max pyramid, on request, instead of
+        whole arrays (a first payload of a few MB whatever the length). ``"auto"`` (default)
+        tiles a capture of more than 20,000 steps or whose states and gates exceed 64 MiB
+        in float32. A tiled explorer does not edit (:meth:`edit`) and leaves out attention
+        and the PCA trajectory.
     """
 
     _esm = _STATIC / "widget.js"
@@ -87,10 +100,12 @@ class LSTMExplorer(anywidget.AnyWidget):
         tokens: Any = None,
         transport: str = "float32",
         vocab: Any = None,
+        tiles: Any = "auto",
         _snapshots: tuple[list[tuple[int, Capture]], int] | None = None,
     ) -> None:
         # _snapshots: (snapshots, index shown) from from_snapshots, so that the payload is
         # built once, for the right epoch, with the epochs list.
+        payload_tiled.check_tiles(tiles)  # a bad value fails before any capture runs
         model = None
         if isinstance(model_or_capture, Capture):
             if seq is not None or mask is not None or tokens is not None:
@@ -121,6 +136,8 @@ class LSTMExplorer(anywidget.AnyWidget):
             shown, sample = int(sample), 0
             cap = cap.select(shown)
         self._shown = shown
+        self._tiled = payload_tiled.resolve(tiles, cap)
+        self._tiles: TileSource | None = None
         self._matches: list[dict[str, Any]] = []
         self.capture: Capture = cap
         """Capture: the arrays the views draw (read-only by convention)."""
@@ -131,26 +148,43 @@ class LSTMExplorer(anywidget.AnyWidget):
         self._payload_epoch = index  # the snapshot `_data` was built for
         epochs = None if _snapshots is None else [int(e) for e, _ in snapshots]
         first = cap.layer_names[0]
-        if self.store is not None:
-            data = self._payload(cap, None)
-        else:
-            data = payload.capture_payload(cap, epochs, transport=transport)
+        data = self._payload(cap, None, epochs, (layer or first, quantity, sample, timestep))
         # a store-backed explorer has no model to re-run: Counterfactual says it is not editable
         self._cf = Counterfactual(cap, model, seq, mask, tokens, vocab)
         super().__init__(_data=data, layer=layer or first, epoch=index, store_sample=shown)
         if self.store is not None:
             self.on_msg(self._on_store_msg)
+        if self._tiled and self._cf.editable:
+            self._cf.seq, self._cf.reason = None, TILED_REASON
+            self._data = {**self._data, "counterfactual": self._cf.info("original", sample)}
         if self._cf.editable:
             self._cf.seed(self._data)
             self._data = {**self._data, "counterfactual": self._cf.info("original", sample)}
         self.on_msg(self._on_edit_message)
+        self.on_msg(self._on_tiles_message)
         self.sample = sample
         self.timestep = timestep
         self.quantity = quantity
 
     # -- a store: one sample at a time, find similar ----------------------------------------
-    def _payload(self, cap: Capture, jump: tuple[int, int] | None) -> dict[str, Any]:
-        data = payload.capture_payload(cap, None, transport=self._transport)
+    def _payload(
+        self,
+        cap: Capture,
+        jump: tuple[int, int] | None,
+        epochs: list[int] | None = None,
+        view: tuple[str, str, int, int] | None = None,
+    ) -> dict[str, Any]:
+        """`_data` of ``cap``; tiled: ``view`` = (layer, quantity, sample, timestep) shown
+        first chooses the initial tiles (default: the traits)."""
+        if self._tiled:
+            self._tiles = TileSource(cap)
+            lay, q, b, ts = view or (self.layer, self.quantity, self.sample, self.timestep)
+            data = payload_tiled.tiled_payload(
+                cap, self._tiles, epochs, transport=self._transport,
+                layer=lay, quantity=q, sample=b, timestep=ts,
+            )  # fmt: skip
+        else:
+            data = payload.capture_payload(cap, epochs, transport=self._transport)
         if self.store is not None:
             data["store"] = {
                 "n_samples": self.store.n_samples,
@@ -219,37 +253,8 @@ class LSTMExplorer(anywidget.AnyWidget):
             self.send({"type": "lstmviz-jump", "t0": int(t0), "t1": int(t1)})
 
     def _on_store_msg(self, _widget: Any, content: Any, buffers: Any) -> None:
-        if not isinstance(content, dict):
-            return
-        kind = content.get("type")
-        if kind == "lstmviz-goto":
-            self.goto(int(content["sample"]), int(content["t0"]), int(content["t1"]))
-        elif kind == "lstmviz-match":
-            reply: dict[str, Any] = {"type": "lstmviz-matches", "id": content.get("id")}
-            try:
-                found = self.find_similar(
-                    int(content["t0"]),
-                    int(content["t1"]),
-                    units=[int(u) for u in content.get("units") or []] or None,
-                    threshold=float(content.get("threshold", 0.3)),
-                    k=int(content.get("k", 20)),
-                )
-                self._matches = [
-                    {
-                        "sample": m.sample,
-                        "t0": m.t0,
-                        "t1": m.t1,
-                        "score": round(m.score, 4),
-                        "n_selected": m.n_selected,
-                        "n_union": m.n_union,
-                        "text": " ".join(m.tokens or [])[:120],
-                    }
-                    for m in found
-                ]
-                reply["rows"] = self._matches
-            except (ValueError, IndexError, KeyError) as err:
-                reply["error"] = str(err)
-            self.send(reply)
+        """The store view's requests: find similar (a brush) and go to a match."""
+        messages.on_store_message(self, content)
 
     @classmethod
     def from_snapshots(
@@ -289,9 +294,7 @@ class LSTMExplorer(anywidget.AnyWidget):
             return
         self.capture = self.snapshots[index][1]
         self._payload_epoch = index
-        self._data = payload.capture_payload(
-            self.capture, [int(e) for e, _ in self.snapshots], transport=self._transport
-        )
+        self._data = self._payload(self.capture, None, [int(e) for e, _ in self.snapshots])
 
     def _in_range(self, name: str, value: int, n: int) -> int:
         value = int(value)
@@ -436,23 +439,23 @@ class LSTMExplorer(anywidget.AnyWidget):
 
     def _on_edit_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Requests of the widget's edit view: edit / undo / reset; errors go back as text."""
-        from .counterfactual import ERROR_TYPE, REQUEST_TYPE
+        messages.on_edit_message(self, content)
 
-        if not isinstance(content, dict) or content.get("type") != REQUEST_TYPE:
-            return
-        try:
-            action = content.get("action")
-            if action == "edit":
-                kwargs = {k: content[k] for k in ("value", "token", "mask") if k in content}
-                self.edit(content["t"], sample=content.get("sample", self.sample), **kwargs)
-            elif action == "undo":
-                self.undo()
-            elif action == "reset":
-                self.reset()
-            else:
-                raise ValueError(f"unknown edit action {action!r}")
-        except Exception as err:  # shown in the widget as text; the original is untouched
-            self.send({"type": ERROR_TYPE, "message": f"{type(err).__name__}: {err}"})
+    @property
+    def tiled(self) -> bool:
+        """bool: Whether what is drawn over time travels as tiles on request (``tiles=``)."""
+        return self._tiled
+
+    def _on_tiles_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """A tile request of the widget (/work/wt/TILES.md): one reply with binary buffers."""
+        messages.on_tiles_message(self, content)
+
+    def _offline_data(self, budget: int = payload_tiled.OFFLINE_BUDGET) -> dict[str, Any] | None:
+        """The `_data` save_html embeds instead of the live one (tiled: the pyramid down to
+        the finest level that fits ``budget``); None when untiled."""
+        if self._tiles is None:
+            return None
+        return payload_tiled.offline_payload(self._data, self._tiles, budget)
 
     def export(
         self,

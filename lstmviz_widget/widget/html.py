@@ -14,6 +14,10 @@ then fails with "Class null not found"). So the page is put together here, from:
   HTML manager asks require.js for a widget's module and only falls back to a CDN when the
   module is not defined, so with every module defined the page makes no network request.
 
+A tiled explorer (``tiles=``) embeds its pyramid instead of the live `_data`: every tile
+from the coarsest level down to the finest that fits 50 MB (``widget._offline_data()``,
+:func:`.payload_tiled.offline_payload`); the page never asks the kernel for tiles.
+
 All of it is inlined: the file opens from ``file://`` with no kernel and no network. Text
 that comes from the user ends up escaped: the title with ``html.escape``, the state and view
 JSON with every ``<``, ``>`` and ``&`` written as ``\\u003c``-style escapes (so no ``</script>``
@@ -105,6 +109,9 @@ def render_page(widget: Any, title: str) -> str:
 
     assets = {name: _read_asset(name) for name in ASSETS}
     state = dependency_state([widget], drop_defaults=False)
+    offline = getattr(widget, "_offline_data", lambda: None)()
+    if offline is not None:  # a tiled explorer: its pyramid down to what fits the budget
+        state[widget.model_id] = _embed_state(widget, offline)
     data = embed_data(views=[widget], drop_defaults=False, state=state)
     return _PAGE.format(
         title=html.escape(title),
@@ -114,6 +121,28 @@ def render_page(widget: Any, title: str) -> str:
         anywidget=script_text(_anywidget_amd()),
         embed=script_text(assets["embed-amd.js"]),
     )
+
+
+def _embed_state(widget: Any, data: dict[str, Any]) -> dict[str, Any]:
+    """``widget``'s embed state (as ipywidgets writes it) with ``data`` as its `_data`."""
+    from base64 import standard_b64encode
+
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    full = {**widget.get_state(drop_defaults=False), "_data": data}
+    model_state, paths, buffers = _remove_buffers(full)
+    out = {
+        "model_name": widget._model_name,
+        "model_module": widget._model_module,
+        "model_module_version": widget._model_module_version,
+        "state": model_state,
+    }
+    if buffers:
+        out["buffers"] = [
+            {"encoding": "base64", "path": p, "data": standard_b64encode(d).decode("ascii")}
+            for p, d in zip(paths, buffers, strict=True)
+        ]
+    return out
 
 
 def json_for_script(value: Any) -> str:
