@@ -508,3 +508,36 @@ def test_a_shorter_layer_is_padded_with_zeros_as_untiled():
         np.testing.assert_array_equal(lo, blo)
         np.testing.assert_array_equal(hi, bhi)
     assert (_tile_values(src, "dec|h", 0, 0)[0][1900:] == 0).all()
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 22])
+def test_derived_series_equal_the_unchunked_definitions(model_and_seq, chunk, monkeypatch):
+    """Gate means and the memory-flow means of the tiled tracks: computed a time chunk at a time,
+    equal to numpy over the whole arrays and to analysis.memory's MemoryFlow.step_means."""
+    from lstmviz_widget.analysis.memory import memory_flow
+    from lstmviz_widget.widget import series
+
+    monkeypatch.setattr(series, "CHUNK_VALUES", chunk)
+    model, seq = model_and_seq
+    cap = capture(model, seq)
+    src = TileSource(cap)
+    assert [lc.kind for lc in cap] == ["LSTM", "GRU"]
+    for lc in cap:
+        key = f"{lc.name}|series:gate means"
+        assert key in src and src.labels(key) == list(lc.gates)
+        got = src.raw(key, 1)
+        for j, g in enumerate(lc.gates):
+            np.testing.assert_allclose(
+                got[:, j], lc.gates[g][1].mean(axis=-1), rtol=1e-6, atol=1e-7
+            )
+        flow = src.raw(f"{lc.name}|series:memory flow", 1)
+        carried, written = memory_flow(lc).step_means()
+        np.testing.assert_allclose(flow[:, 0], carried[1], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(flow[:, 1], written[1], rtol=1e-6, atol=1e-7)
+    got = src.raw(key, 0)
+    # tiled like any key: a level-2 tile's buckets are the brute-force min/max of the series
+    c, bufs = src.answer({"type": "lstmviz-tiles", "id": 1, "tiles": [[key, 0, 2, 0]]})
+    assert c["error"] is None
+    lo = _decode(c["tiles"][0]["lo"], bufs)
+    blo, _ = _brute(got, 2)
+    np.testing.assert_allclose(lo, blo[: lo.shape[0]], atol=float(np.abs(blo).max()) * 2**-11)

@@ -62,6 +62,12 @@ def _layer(lc: LayerCapture, source: TileSource, dtype: str) -> dict[str, Any]:
         "input_dim": int(lc.inputs.shape[-1]) if lc.inputs.ndim == 3 else 0,
         "arrays": {q: _ref(source, f"{lc.name}|{q}") for q in qs},
         "grad_norms": norms or None,
+        "series": {
+            k.split("|series:", 1)[1]: {**(_ref(source, k) or {}), "labels": source.labels(k)}
+            for k in source.keys
+            if k.startswith(f"{lc.name}|series:")
+        }
+        or None,
         "pca": None,
         "weights": _weights(lc, False, dtype),
         "weight_grads": _weights(lc, True, dtype),

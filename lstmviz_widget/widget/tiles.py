@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..data import Capture
+from .series import layer_series
 
 #: Buckets per tile.
 TILE_STEPS = 512
@@ -123,7 +125,11 @@ class TileSource:
         self.max_level = max_level(self.n_steps)
         self._arrays: dict[str, np.ndarray] = {}
         self._norm_of: dict[str, np.ndarray] = {}  # norm keys: the gradient they are of
+        # derived series keys "<layer>|series:<name>": (labels, compute), computed on first use
+        self._series: dict[str, tuple[list[str], Callable[[], np.ndarray]]] = {}
         for lc in cap:
+            for name, spec in layer_series(lc).items():
+                self._series[f"{lc.name}|series:{name}"] = spec
             self._arrays[f"{lc.name}|h"] = lc.h
             if lc.c is not None:
                 self._arrays[f"{lc.name}|c"] = lc.c
@@ -150,16 +156,22 @@ class TileSource:
     @property
     def keys(self) -> list[str]:
         """Every key, arrays first, then gradient norms."""
-        return [*self._arrays, *self._norm_of]
+        return [*self._arrays, *self._norm_of, *(k for k in self._series if k not in self._arrays)]
 
     def __contains__(self, key: object) -> bool:
-        return key in self._arrays or key in self._norm_of
+        return key in self._arrays or key in self._norm_of or key in self._series
 
     def width(self, key: str) -> int:
         """W of a key."""
         if key in self._norm_of:
             return 1
+        if key in self._series:
+            return len(self._series[key][0])
         return int(self._arrays[key].shape[-1])
+
+    def labels(self, key: str) -> list[str]:
+        """Column labels of a derived series key."""
+        return list(self._series[key][0])
 
     def shape(self, key: str) -> list[int]:
         """[B, T, W] as the payload announces it."""
@@ -167,6 +179,8 @@ class TileSource:
 
     def raw(self, key: str, sample: int) -> np.ndarray:
         """One sample of a key as (T_key, W) (a view; gradient norms computed once)."""
+        if key not in self._arrays and key in self._series:
+            self._arrays[key] = self._series[key][1]()
         if key not in self._arrays:
             g = self._norm_of[key]
             n = np.sqrt(np.einsum("btu,btu->bt", g, g, dtype=np.float64)).astype(np.float32)
