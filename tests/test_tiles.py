@@ -524,7 +524,8 @@ def test_derived_series_equal_the_unchunked_definitions(model_and_seq, chunk, mo
     assert [lc.kind for lc in cap] == ["LSTM", "GRU"]
     for lc in cap:
         key = f"{lc.name}|series:gate means"
-        assert key in src and src.labels(key) == list(lc.gates)
+        assert key in src
+        assert src.labels(key) == list(lc.gates)
         got = src.raw(key, 1)
         for j, g in enumerate(lc.gates):
             np.testing.assert_allclose(
