@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import Capture, LayerCapture
-from .payload import _health, _weights
+from .payload import _weights
 from .tiles import TILE_STEPS, TileSource, initial_level
 
 #: "auto" tiles a capture longer than this many steps ...
@@ -71,7 +71,9 @@ def _layer(lc: LayerCapture, source: TileSource, dtype: str) -> dict[str, Any]:
         "pca": None,
         "weights": _weights(lc, False, dtype),
         "weight_grads": _weights(lc, True, dtype),
-        "health": _health(lc),
+        # health_report reads every array (2 s at 1,000,000 × 256): not on the way to the
+        # first render; analysis.health_report(cap) gives it (named in tiled_out)
+        "health": None,
     }
 
 
@@ -108,6 +110,9 @@ def tiled_payload(
         left_out.append("predicted class")
     if p is not None and p.mispredicted is not None:
         left_out.append("mispredicted steps")
+    left_out.append("health findings (analysis.health_report(cap))")
+    if cap.tokens is not None:
+        left_out.append("token labels")
     shown = layer or first.name
     return {
         "format": 1,
@@ -115,7 +120,7 @@ def tiled_payload(
         "n_samples": cap.n_samples,
         "n_steps": t,
         "lengths": [int(n) for n in cap.lengths],
-        "tokens": cap.tokens,
+        "tokens": None,  # a label per step would be megabytes of JSON (tiled_out)
         "layers": [_layer(lc, source, transport) for lc in cap],
         "epochs": epochs,
         "input": inp,
