@@ -45,6 +45,7 @@ class CdpPage:
         self._ws = websocket.create_connection(ws_url, timeout=timeout, max_size=None)
         self._ids = itertools.count(1)
         self.console_log: list[str] = []
+        self.dialogs: list[str] = []
         self._timeout = timeout
 
     def close(self) -> None:
@@ -68,7 +69,20 @@ class CdpPage:
     def _event(self, msg: dict[str, Any]) -> None:
         method = msg.get("method", "")
         params = msg.get("params", {})
-        if method == "Runtime.exceptionThrown":
+        if method == "Page.javascriptDialogOpening":
+            # JupyterLab's "leave the page?" on navigation (a notebook with changes): accept it
+            # without waiting for the answer (Page.navigate is waiting for us meanwhile).
+            self.dialogs.append(params.get("message", ""))
+            self._ws.send(
+                json.dumps(
+                    {
+                        "id": next(self._ids),
+                        "method": "Page.handleJavaScriptDialog",
+                        "params": {"accept": True},
+                    }
+                )
+            )
+        elif method == "Runtime.exceptionThrown":
             d = params.get("exceptionDetails", {})
             self.console_log.append(f"pageerror: {d.get('exception', {}).get('description', d)}")
         elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning"):
