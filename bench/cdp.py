@@ -46,6 +46,7 @@ class CdpPage:
         self._ids = itertools.count(1)
         self.console_log: list[str] = []
         self.dialogs: list[str] = []
+        self.target_id = ""
         self._timeout = timeout
 
     def close(self) -> None:
@@ -150,10 +151,14 @@ class CdpPage:
         base.pop("text", None)
         self.send("Input.dispatchKeyEvent", type="keyUp", **base)
 
-    def heap_used(self) -> int:
-        """JS heap in use (bytes) after a full garbage collection."""
+    def heap(self) -> dict[str, int]:
+        """After a full garbage collection: ``used`` (V8's JS heap), ``buffers`` (array-buffer
+        backing stores, where typed arrays keep their data; 0 when this Chromium does not
+        report them) and ``total`` (their sum), in bytes."""
         self.send("HeapProfiler.collectGarbage", timeout=120)
-        return int(self.send("Runtime.getHeapUsage")["usedSize"])
+        got = self.send("Runtime.getHeapUsage")
+        used, buffers = int(got["usedSize"]), int(got.get("backingStorageSize", 0))
+        return {"used": used, "buffers": buffers, "total": used + buffers}
 
 
 class Chromium:
@@ -183,28 +188,35 @@ class Chromium:
         )
         self.pid = self.proc.pid
 
-    def page(self, *, timeout: float = 30.0) -> CdpPage:
-        """The first page target, connected (Runtime events on for the console log)."""
+    def _json(self, path: str, method: str = "GET") -> Any:
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/{path}", method=method)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read() or b"null")
+
+    def new_page(self, *, timeout: float = 30.0) -> CdpPage:
+        """A new tab (its own renderer, so one case's heap does not carry into the next),
+        connected, with Page and Runtime events on (for dialogs and the console log)."""
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise LabError(f"chromium exited with code {self.proc.returncode}")
             try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{self.port}/json/list", timeout=5
-                ) as r:
-                    targets = json.loads(r.read())
-                pages = [t for t in targets if t.get("type") == "page"]
-                if pages:
-                    page = CdpPage(pages[0]["webSocketDebuggerUrl"])
-                    page.send("Page.enable")
-                    page.send("Runtime.enable")
-                    return page
-            except OSError as e:
+                target = self._json("new?about:blank", "PUT")
+                page = CdpPage(target["webSocketDebuggerUrl"])
+                page.target_id = target["id"]
+                page.send("Page.enable")
+                page.send("Runtime.enable")
+                return page
+            except (OSError, ValueError, KeyError) as e:
                 last = repr(e)
             time.sleep(0.2)
         raise LabError(f"chromium's debugging port {self.port} did not answer: {last}")
+
+    def close_page(self, page: CdpPage) -> None:
+        page.close()
+        with contextlib.suppress(OSError, ValueError):
+            self._json(f"close/{page.target_id}")
 
     def renderer_rss(self) -> int | None:
         """RSS of the largest renderer process of this browser (bytes), if psutil is there."""

@@ -14,9 +14,10 @@
 - *bytes*: what the page's websockets received (every ``message`` event's data size, counted
   by a WebSocket subclass installed before the page's own scripts) from the start of that cell
   to the first painted frame. Goal ≤ 8 MB at 100k and 1M;
-- *JS heap* (``Runtime.getHeapUsage`` after ``HeapProfiler.collectGarbage``) after the first
-  render, JupyterLab's own heap included (the heap before the cell is printed too). Goal
-  ≤ 300 MB at 1M;
+- *JS heap*: V8's heap plus the array-buffer backing stores where typed arrays keep their
+  data (``Runtime.getHeapUsage``: ``usedSize + backingStorageSize``, after
+  ``HeapProfiler.collectGarbage``) after the first render, JupyterLab's own included (the same
+  before the cell is printed too; each case runs in a fresh tab). Goal ≤ 300 MB at 1M;
 - in tiled mode (``[data-view=heatmap]`` has ``data-tiled="true"``, /work/wt/TILES.md): the
   cursor is put at 0.618·T, then ``+`` pressed on the explorer root until the window is ≤ 256
   steps; each press that fetched tiles gives a *fetched-tile latency* (``dataset.tileMs``,
@@ -153,6 +154,7 @@ class Case:
     bytes_: int | None = None
     heap: int | None = None
     heap_before: int | None = None
+    heap_buffers: int | None = None
     renderer_rss: int | None = None
     tiled: bool | None = None
     zoom_ms: list[float] = field(default_factory=list)  # drawMs, cached
@@ -259,7 +261,7 @@ def run_case(page: CdpPage, server: ld.LabServer, folder: Path, case: Case, flag
             "(not attempted)"
         )
         return
-    case.heap_before = page.heap_used()
+    case.heap_before = page.heap()["total"]
     page.evaluate("(src) => window.__bench.arm(src)", ld.load_js("canvas.js"))
     kw = f", tiles={TILES_ARG[flag]}" if has_tiles else ""
     ld.run_cell(page, EXPLORER_CELL.format(tiles_kw=kw), timeout=900)
@@ -271,7 +273,8 @@ def run_case(page: CdpPage, server: ld.LabServer, folder: Path, case: Case, flag
     case.first_s = paint["at"] / 1000 - t0
     case.built_s = built
     case.bytes_ = int(paint["bytes"])
-    case.heap = page.heap_used()
+    heap = page.heap()
+    case.heap, case.heap_buffers = heap["total"], heap["buffers"]
     state = page.evaluate(HEATMAP_STATE) or {}
     case.tiled = state.get("tiled") == "true"
     if case.tiled != tiled_py:
@@ -294,10 +297,11 @@ def report(cases: list[Case], flag: str, quick: bool) -> bool:
     print(f"\n## long sequences in JupyterLab (--tiles {flag})\n")
     print(
         "| steps × units | capture s | RSS before → peak GiB | held GiB | peak growth ÷ held "
-        "| explorer built s | first heatmap s | MB before render | JS heap MB (before) "
+        "| explorer built s | first heatmap s | MB before render "
+        "| JS heap + buffers MB (buffers; before the cell) | renderer RSS MB "
         "| tiled | zoom drawMs med / worst | tileMs med / worst | key→frame med ms | note |"
     )
-    print("|" + "---|" * 14)
+    print("|" + "---|" * 15)
     for c in cases:
         cap = c.capture
         growth = None
@@ -311,7 +315,9 @@ def report(cases: list[Case], flag: str, quick: bool) -> bool:
             f"| {fmt(c.built_s)} | {fmt(c.first_s)} "
             f"| {fmt(None if c.bytes_ is None else c.bytes_ / MB, digits=1)} "
             f"| {fmt(None if c.heap is None else c.heap / MB, digits=0)} "
-            f"({fmt(None if c.heap_before is None else c.heap_before / MB, digits=0)}) "
+            f"({fmt(None if c.heap_buffers is None else c.heap_buffers / MB, digits=0)}; "
+            f"{fmt(None if c.heap_before is None else c.heap_before / MB, digits=0)}) "
+            f"| {fmt(None if c.renderer_rss is None else c.renderer_rss / MB, digits=0)} "
             f"| {c.tiled} "
             f"| {fmt(_median(c.zoom_ms), digits=1)} / {fmt(_worst(c.zoom_ms), digits=1)} "
             f"| {fmt(_median(c.tile_ms), digits=1)} / {fmt(_worst(c.tile_ms), digits=1)} "
@@ -337,7 +343,7 @@ def report(cases: list[Case], flag: str, quick: bool) -> bool:
                  [_worst(c.zoom_ms) for c in big], GOAL_ZOOM_MS, unit=" ms", digits=1),
         headline(f"long: fetched tile drawn, worst{q} ({tag})",
                  [_worst(c.tile_ms) for c in big], GOAL_TILE_MS, unit=" ms", digits=0),
-        headline(f"long: JS heap after first render{q} ({tag1})",
+        headline(f"long: JS heap + buffers after first render{q} ({tag1})",
                  [None if c.heap is None else c.heap / MB for c in at_1m], GOAL_HEAP_MB,
                  unit=" MB", digits=0),
         headline(f"long: capture peak RSS growth ÷ held{q} ({tag1})",
@@ -372,20 +378,20 @@ def main(argv: list[str] | None = None) -> int:
     server = ld.start_lab(folder, app="lab", env={"PYTHONPATH": str(ROOT)})
     try:
         with Chromium() as chrome:
-            page = chrome.page()
-            page.add_init_script((HERE / "page" / "long_hooks.js").read_text())
             for case in results:
                 t = time.monotonic()
+                page = chrome.new_page()  # a fresh tab per case
                 try:
+                    page.add_init_script((HERE / "page" / "long_hooks.js").read_text())
                     run_case(page, server, folder, case, args.tiles)
                     case.renderer_rss = chrome.renderer_rss()
                 except Exception as e:  # a case that fails is reported, the others still run
                     case.note += f" FAILED: {type(e).__name__}: {str(e)[:300]}"
                     traceback.print_exc()
                 finally:
+                    chrome.close_page(page)
                     server.shutdown_kernels()
                 print(f"# {case.name}: {time.monotonic() - t:.0f} s {case.note}", flush=True)
-            page.close()
     finally:
         server.stop()
     complete = report(results, args.tiles, args.quick)
