@@ -74,3 +74,55 @@ def test_expected_tiling_follows_the_contract_rule():
     assert tiled(2_000, 8, "true")
     assert not tiled(1_000_000, 256, "false")
     assert not tiled(1_000_000, 256, "auto", has=False)  # today's explorer has no tiles=
+
+
+class FakeTiledPage:
+    """The heatmap's dataset as TILES.md describes it, for a window that halves on "+" and
+    doubles on "-" about the cursor; a level drawn before is cached (no new tileMs)."""
+
+    def __init__(self, steps: int, evict: bool = False) -> None:
+        self.steps, self.win, self.cursor, self.evict = steps, (0, steps), steps // 3, evict
+        self.seen: set[str] = {"9"}
+        self.draws = self.fetches = 0
+        self.state = {"tiled": "true", "pending": "0", "level": "9", "window": f"0,{steps}"}
+
+    def evaluate(self, fn: str, arg=None):
+        if fn == ls.HEATMAP_STATE:
+            return dict(self.state)
+        if fn == ls.SETTLED:
+            return True
+        assert fn == ls.ZOOM_KEY, fn
+        span = self.win[1] - self.win[0]
+        span = {"+": max(span // 2, 1), "-": min(span * 2, self.steps), "0": self.steps}[arg]
+        t0 = min(max(self.cursor - span // 2, 0), self.steps - span)
+        self.win = (t0, t0 + span)
+        self.draws += 1
+        self.state.update(window=f"{t0},{t0 + span}", drawMs=str(float(self.draws)))
+        self.state["level"] = str(min(9, (span // 1024).bit_length()))
+        if self.state["level"] not in self.seen or self.evict:
+            self.fetches += 1
+            self.state["tileMs"] = str(100.0 + self.fetches)
+        self.seen.add(self.state["level"])
+        return 5.0
+
+
+def test_zoom_bookkeeping_separates_fetched_tiles_from_cached_draws():
+    page, case = FakeTiledPage(1_000_000), ls.Case(1_000_000, 256)
+    presses = ls.zoom_until(page, case, "+", fetched=True, n=None)
+    assert presses == 12  # 1,000,000 / 2^12 = 244 ≤ 256 steps
+    # presses 1 (level 9, drawn already), 11 and 12 (level 0 again) fetch nothing
+    assert case.tile_ms == [101.0 + i for i in range(9)]
+    ls.zoom_until(page, case, "-", fetched=False, n=presses)
+    ls.zoom_until(page, case, "+", fetched=False, n=presses)
+    assert case.zoom_ms == [float(d) for d in range(13, 37)]  # the draws of 24 cached zooms
+    assert len(case.tile_ms) == 9
+    assert len(case.key_frame_ms) == 36
+    assert "fetched" not in case.note
+
+    # a "cached" zoom that fetched after all counts as a fetch, not as a cached frame
+    page, case = FakeTiledPage(1_000_000, evict=True), ls.Case(1_000_000, 256)
+    ls.zoom_until(page, case, "+", fetched=True, n=None)
+    ls.zoom_until(page, case, "-", fetched=False, n=3)
+    assert case.zoom_ms == []
+    assert len(case.tile_ms) == 15
+    assert "a 'cached' zoom fetched a tile" in case.note
