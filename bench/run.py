@@ -3,9 +3,10 @@
 Prints the machine, then the probe table (capture ÷ predict, naive ÷ capture, peak memory ÷
 captured bytes, gradients ÷ predict), the analysis timings and the training monitor's overhead
 (fit with ÷ without), then the frontend's bytes on the wire, first render and scrub frame
-times in headless Chromium (bench/frontend.py), and at the end one summary table with every
-benchmark's headline figure next to its goal. Ratios are measured in one run on one machine;
-compare them only with runs on the same kind of machine.
+times in headless Chromium (bench/frontend.py), long sequences in a real JupyterLab (first
+heatmap, bytes before it, JS heap, zoom and tile latency: bench/long_sequences.py), and at the
+end one summary table with every benchmark's headline figure next to its goal. Ratios are
+measured in one run on one machine; compare them only with runs on the same kind of machine.
 
 Verdicts come only from measured values (bench/verdicts.py): a figure that was not measured
 (a failed cell, a page that did not render, a scrub that did not move the cursor) reads
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# machine: {_machine()}", flush=True)
     print(f"# started {_stamp()}", flush=True)
     quick = ["--quick"] if args.quick else []
-    probe, analysis, monitor, frontend = [], [], [], []
+    probe, analysis, monitor, frontend, long = [], [], [], [], []
     status = _run([sys.executable, str(HERE / "probe.py"), *quick], probe)
     print(flush=True)
     status |= _run([sys.executable, str(HERE / "analysis.py")], analysis)
@@ -95,11 +96,19 @@ def main(argv: list[str] | None = None) -> int:
     print(flush=True)
     status |= _run([sys.executable, str(HERE / "frontend.py"), *quick], frontend)
     print(flush=True)
+    status |= _run([sys.executable, str(HERE / "long_sequences.py"), *quick], long)
+    print(flush=True)
     print(f"# machine: {_machine()}")
     print(f"# finished {_stamp()}")
-    print("\n".join(summary(probe, analysis, monitor, frontend)), flush=True)
+    print("\n".join(summary(probe, analysis, monitor, frontend, long)), flush=True)
     missing = incomplete(
-        {"probe": probe, "analysis": analysis, "monitor": monitor, "frontend": frontend}
+        {
+            "probe": probe,
+            "analysis": analysis,
+            "monitor": monitor,
+            "frontend": frontend,
+            "long sequences": long,
+        }
     )
     if missing:
         print(f"# INCOMPLETE: not measured or failed: {'; '.join(missing)}")
