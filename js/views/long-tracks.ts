@@ -79,7 +79,9 @@ export function createLongTracks(container: HTMLElement, store: Store, data: Til
     if (!arr) return;
     const s = store.state;
     const w = Math.max(0, rootWidth - HEATMAP_MARGIN.left - HEATMAP_MARGIN.right - LEGEND_WIDTH);
-    const dpr = sizeCanvas(tr.canvas, HEATMAP_MARGIN.left, 0, Math.max(1, w), TRACK_H);
+    const labelsN = ((arr as { labels?: string[] }).labels ?? []).length;
+    const trackH = Math.max(TRACK_H, 11 * (2 + labelsN) + 4);
+    const dpr = sizeCanvas(tr.canvas, HEATMAP_MARGIN.left, 0, Math.max(1, w), trackH);
     const ctx = tr.canvas.getContext("2d");
     if (!ctx || w <= 0) return;
     const img = data.image(arr, s.sample, s.window, Math.max(1, Math.round(w * dpr)));
@@ -93,7 +95,7 @@ export function createLongTracks(container: HTMLElement, store: Store, data: Til
     if (!(d1 >= d0)) [d0, d1] = [0, 1];
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, tr.canvas.width, tr.canvas.height);
-    const H = TRACK_H * dpr;
+    const H = trackH * dpr;
     const cw = tr.canvas.width / img.cols;
     for (let f = 0; f < img.width; f++) {
       ctx.fillStyle = ctx.strokeStyle = SERIES_COLORS[f % SERIES_COLORS.length];
@@ -116,6 +118,8 @@ export function createLongTracks(container: HTMLElement, store: Store, data: Til
     tr.el.dataset.stepsPerColumn = String(img.stepsPerColumn);
     tr.caption.title = `${tr.label}: ${d0.toPrecision(3)} … ${d1.toPrecision(3)}`;
     const labels = (arr as { labels?: string[] }).labels ?? [];
+    // tall enough for its caption: the name (up to 2 lines) and one line per column key
+    if (tr.el.style.height !== `${trackH}px`) tr.el.style.height = `${trackH}px`;
     if (labels.length && tr.caption.childElementCount === 1) {
       for (const [i, l] of labels.entries()) {
         const key = html("div", "lstmviz-series-key", l);

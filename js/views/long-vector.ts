@@ -5,11 +5,12 @@
  * the card says so and shows nothing wrong. dataset: step, exact ("true" once drawn from the
  * exact tile), values (comma list, toPrecision(7)) — read by the browser tests.
  */
-import { axisLeft } from "d3-axis";
+import { axisBottom, axisLeft } from "d3-axis";
 import { scaleLinear } from "d3-scale";
 import { select } from "d3-selection";
 
 import { createCard, sizeCanvas } from "../parts/card";
+import { integerTicks } from "../math/layout";
 import { colorSpec, makeColorScale } from "../math/scales";
 import { quantityShort, svg } from "../render/dom";
 import { createFrame, observeResize } from "../render/raf";
@@ -23,7 +24,8 @@ const M = { top: 8, right: 10, bottom: 22, left: 44 };
 export function createLongVector(container: HTMLElement, store: Store, data: TiledData): () => void {
   const card = createCard(container, "vector", "lstmviz-vector");
   const yAxisG = svg("g", { class: "lstmviz-axis" });
-  card.svg.append(yAxisG);
+  const xAxisG = svg("g", { class: "lstmviz-axis" });
+  card.svg.append(yAxisG, xAxisG);
   let rootWidth = 0;
 
   const draw = (): void => {
@@ -62,8 +64,17 @@ export function createLongVector(container: HTMLElement, store: Store, data: Til
     const y = scaleLinear().domain([d0, d1]).range([plotH, 0]);
     yAxisG.setAttribute("transform", `translate(${M.left}, ${M.top})`);
     select(yAxisG).call(axisLeft(y).ticks(4));
-    if (!ctx) return;
     const U = values.length;
+    const x = scaleLinear()
+      .domain([-0.5, U - 0.5])
+      .range([0, w]);
+    xAxisG.setAttribute("transform", `translate(${M.left}, ${M.top + plotH})`);
+    select(xAxisG).call(
+      axisBottom(x)
+        .tickValues(integerTicks(U, w, 40))
+        .tickFormat((v) => String(v)),
+    );
+    if (!ctx) return;
     const bw = w / U;
     const y0 = y(Math.max(d0, Math.min(d1, 0)));
     for (let u = 0; u < U; u++) {
