@@ -525,7 +525,12 @@ class LSTMExplorer(anywidget.AnyWidget):
         return view_figure(self, view, t0=t0, t1=t1)
 
     def save_html(
-        self, path: str | Path, *, overwrite: bool = False, title: str | None = None
+        self,
+        path: str | Path,
+        *,
+        overwrite: bool = False,
+        title: str | None = None,
+        tile_budget: int = payload_tiled.OFFLINE_BUDGET,
     ) -> Path:
         """Save the explorer as one self-contained HTML page (``.html``).
 
@@ -541,10 +546,16 @@ class LSTMExplorer(anywidget.AnyWidget):
             Replace an existing file (otherwise ``FileExistsError``).
         title : str, optional
             Page title (default: "LSTM explorer of <model name>").
+        tile_budget : int
+            A tiled (long) explorer only: bytes of tiles the page may embed (default 50 MB).
+            Every level is embedded when they fit; otherwise the finest levels are dropped and
+            the page says how many steps its finest columns hold.
         """
         from .html import save_html
 
-        return save_html(self, path, overwrite=overwrite, title=title)
+        if isinstance(tile_budget, bool) or not isinstance(tile_budget, int) or tile_budget <= 0:
+            raise ValueError(f"tile_budget must be a positive number of bytes, got {tile_budget!r}")
+        return save_html(self, path, overwrite=overwrite, title=title, tile_budget=tile_budget)
 
 
 def _quantities(lc: LayerCapture) -> list[str]:

@@ -88,6 +88,7 @@ def save_html(
     *,
     overwrite: bool = False,
     title: str | None = None,
+    tile_budget: int | None = None,
 ) -> Path:
     """Write ``widget`` as one standalone HTML page; see :meth:`LSTMExplorer.save_html`."""
     path = Path(path)
@@ -99,17 +100,20 @@ def save_html(
         title = f"LSTM explorer of {name}"
     elif not isinstance(title, str):
         raise TypeError(f"title must be a str, got {type(title).__name__}")
-    page = render_page(widget, title)
+    page = render_page(widget, title, tile_budget)
     return write_bytes_atomic(path, page.encode("utf-8"), overwrite=overwrite)
 
 
-def render_page(widget: Any, title: str) -> str:
+def render_page(widget: Any, title: str, tile_budget: int | None = None) -> str:
     """The standalone page of ``widget`` as a string."""
     from ipywidgets.embed import dependency_state, embed_data
 
     assets = {name: _read_asset(name) for name in ASSETS}
     state = dependency_state([widget], drop_defaults=False)
-    offline = getattr(widget, "_offline_data", lambda: None)()
+    offline_data = getattr(widget, "_offline_data", None)
+    offline = None
+    if offline_data is not None:
+        offline = offline_data() if tile_budget is None else offline_data(tile_budget)
     if offline is not None:  # a tiled explorer: its pyramid down to what fits the budget
         state[widget.model_id] = _embed_state(widget, offline)
     data = embed_data(views=[widget], drop_defaults=False, state=state)

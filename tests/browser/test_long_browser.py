@@ -15,9 +15,8 @@ A real ``LSTM(4)`` on one feature of small noise with a single-step spike plante
    page itself, tiled, the note "offline copy: the finest level holds 2^L steps per column"
    with L > 0, and zooming in never goes below level L nor asks for anything.
 
-Assumption (TILES.md leaves it open): the Python side reads ``LSTMVIZ_OFFLINE_BUDGET``
-(bytes) as save_html's budget; the test sets 8 MB to keep the page small. Without it the
-default 50 MB still drops level 0 here (h, c and four gates at level 0 alone are 96 MB).
+``save_html(..., tile_budget=8 MB)`` keeps the page small; the default 50 MB would drop level 0
+here too (h, c and four gates at level 0 alone are 96 MB).
 """
 
 from __future__ import annotations
@@ -177,7 +176,7 @@ def test_a_million_steps_display_zoom_exact_and_offline(page, browser, servers, 
     html = notebook_dir / f"{name}.html"
     ld.run_cell(
         page,
-        f"os.environ['LSTMVIZ_OFFLINE_BUDGET'] = str(8 * 2**20)\nexplorer.save_html({str(html)!r})",
+        f"explorer.save_html({str(html)!r}, tile_budget=8 * 2**20)",
         timeout=300,
     )
     off = ld.new_page(browser, width=1280, height=1000)
