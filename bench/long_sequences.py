@@ -283,7 +283,7 @@ def run_case(page: CdpPage, server: ld.LabServer, folder: Path, case: Case, flag
     tiled = expect_tiled(case, flag, has_tiles)
     if not tiled and case.untiled_bytes > UNTILED_LIMIT:
         case.note = (
-            f"refused: untiled it would send ~{case.untiled_bytes / 2**30:.1f} GB of float32 "
+            f"refused: untiled it would send ~{case.untiled_bytes / 2**30:.1f} GiB of float32 "
             "(not attempted)"
         )
         return

@@ -40,7 +40,7 @@ def test_every_goal_met_only_with_every_figure_measured(capsys):
 
 
 def test_a_refused_1m_case_is_not_measured_and_incomplete(capsys):
-    refused = ls.Case(1_000_000, 256, note="refused: untiled it would send ~6.1 GB")
+    refused = ls.Case(1_000_000, 256, note="refused: untiled it would send ~5.7 GiB")
     ok = measured(100_000, 256, first_s=14.8, bytes_=600 * ls.MB, heap=850 * ls.MB, tiled=False)
     complete, got = rows([ok, refused], capsys)
     assert not complete
