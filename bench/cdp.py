@@ -9,7 +9,8 @@ uses ``Page.navigate``, ``Page.addScriptToEvaluateOnNewDocument``, ``Runtime.eva
 :class:`CdpPage` has the few methods of a Playwright page that ``tests/lab/driver.py`` calls
 (``goto``, ``evaluate`` of a function source with one argument, ``wait_for_function``,
 ``console_log``), so ``open_notebook``, ``run_cell`` and ``kernel_value`` work on it as they
-are. The browser is started by :func:`start_chromium` and stopped by its own PID.
+are. The browser is started by :class:`Chromium` (one fresh tab per :meth:`Chromium.new_page`)
+and stopped by its own PID.
 """
 
 from __future__ import annotations

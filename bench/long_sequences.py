@@ -22,8 +22,11 @@
   cursor is put at 0.618·T, then ``+`` pressed on the explorer root until the window is ≤ 256
   steps; each press that fetched tiles gives a *fetched-tile latency* (``dataset.tileMs``,
   request → the frame that drew it; goal ≤ 150 ms). Then ``-`` and ``+`` over the same windows
-  (cached): *zoom frame* = ``dataset.drawMs`` (goal ≤ 33 ms), median and worst. Then ``0``,
-  the cursor at 0.25·T, and the zoom-in again (fresh tiles). Untiled there is no ``drawMs``:
+  (cached): *zoom frame* = ``dataset.drawMs`` (goal ≤ 33 ms), median and worst. At the
+  deepest window, six Shift+wheel pans of 150 px right and six back (js/parts/timenav.ts): the
+  drawMs of each pan that fetched nothing is a *pan frame* (goal ≤ 33 ms), a pan that fetched
+  gives a tileMs. Then ``0``, the cursor at 0.25·T, and the zoom-in again (fresh tiles).
+  Untiled there is no ``drawMs``:
   the zoom rows read "not measured" and only *key → frame* (the key event to the end of the
   next animation frame, vsync wait included) is printed, in both modes, as a comparison.
 
@@ -129,6 +132,18 @@ ZOOM_KEY = """async (key) => {
   return performance.now() - t0;
 }"""
 
+# One Shift+wheel pan of `dx` pixels on the heatmap canvas (js/parts/timenav.ts); resolves at
+# the end of the next animation frame: the event → frame time (ms).
+PAN_WHEEL = """async (dx) => {
+  const c = document.querySelector('div.lstmviz canvas.lstmviz-heatmap-canvas');
+  const r = c.getBoundingClientRect();
+  const t0 = performance.now();
+  c.dispatchEvent(new WheelEvent('wheel', { deltaX: dx, deltaY: 0, shiftKey: true, bubbles: true,
+    cancelable: true, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2 }));
+  await new Promise((r) => requestAnimationFrame(() => r()));
+  return performance.now() - t0;
+}"""
+
 # Two frames with no tile in flight.
 SETTLED = """async (timeoutMs) => {
   const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
@@ -158,6 +173,7 @@ class Case:
     renderer_rss: int | None = None
     tiled: bool | None = None
     zoom_ms: list[float] = field(default_factory=list)  # drawMs, cached
+    pan_ms: list[float] = field(default_factory=list)  # drawMs of pans that fetched nothing
     tile_ms: list[float] = field(default_factory=list)  # tileMs after a fetch
     key_frame_ms: list[float] = field(default_factory=list)
     levels: list[str] = field(default_factory=list)
@@ -194,27 +210,35 @@ def expect_tiled(case: Case, flag: str, has_tiles: bool) -> bool:
     return flag == "true" or case.steps > 20_000 or case.untiled_bytes > 64 * MB
 
 
-def zoom_until(page: CdpPage, case: Case, key: str, *, fetched: bool, n: int | None) -> int:
-    """Press ``key`` until the window is ≤ 256 steps (``+``) or ``n`` times; records drawMs
-    (cached) or tileMs (fetched) per press. Returns the presses made."""
+def zoom_until(page: CdpPage, case: Case, key: str, *, fetched: bool | None, n: int | None) -> int:
+    """Press ``key`` until the window is ≤ 256 steps (``n=None``) or ``n`` times, recording per
+    press: ``fetched=True``: the tileMs of a press that fetched; ``False`` (cached): the drawMs
+    (a press that fetched after all goes to tileMs, with a note); ``None`` (a pan, ``key`` =
+    ``"pan:<px>"``): tileMs if it fetched, else its drawMs as a cached pan frame. Returns the
+    presses made."""
     done = 0
     while n is None or done < n:
         before = page.evaluate(HEATMAP_STATE) or {}
-        case.key_frame_ms.append(float(page.evaluate(ZOOM_KEY, key)))
+        if key.startswith("pan:"):
+            case.key_frame_ms.append(float(page.evaluate(PAN_WHEEL, float(key[4:]))))
+        else:
+            case.key_frame_ms.append(float(page.evaluate(ZOOM_KEY, key)))
         if not page.evaluate(SETTLED, 30_000):
             case.note += f" tiles still pending 30 s after a '{key}';"
         after = page.evaluate(HEATMAP_STATE) or {}
         done += 1
         case.levels.append(str(after.get("level")))
         new_tile = after.get("tileMs") is not None and after.get("tileMs") != before.get("tileMs")
-        if fetched and new_tile and _number(after.get("tileMs")) is not None:
-            case.tile_ms.append(float(after["tileMs"]))
-        elif not fetched and _number(after.get("drawMs")) is not None:
-            if new_tile:  # a tile was fetched after all (evicted or a shifted window)
-                case.note += " a 'cached' zoom fetched a tile;"
-                case.tile_ms.append(float(after["tileMs"]))
-            else:
-                case.zoom_ms.append(float(after["drawMs"]))
+        tile, draw = _number(after.get("tileMs")), _number(after.get("drawMs"))
+        if after.get("window") == before.get("window"):  # nothing drawn: its drawMs is stale
+            case.note += f" a '{key}' did not move the window;"
+            tile = draw = None
+        if new_tile and tile is not None and fetched is False:
+            case.note += " a 'cached' zoom fetched a tile;"  # evicted, or a shifted window
+        if new_tile and tile is not None:
+            case.tile_ms.append(tile)
+        elif draw is not None and fetched is not True:
+            (case.zoom_ms if fetched is False else case.pan_ms).append(draw)
         w = [int(x) for x in str(after.get("window", "0,0")).split(",")[:2]]
         if n is None and (w[1] - w[0] <= 256 or done >= 20):
             break
@@ -235,6 +259,8 @@ def zoom_checks(page: CdpPage, case: Case) -> None:
     presses = zoom_until(page, case, "+", fetched=True, n=None)
     zoom_until(page, case, "-", fetched=False, n=presses)
     zoom_until(page, case, "+", fetched=False, n=presses)
+    zoom_until(page, case, "pan:150", fetched=None, n=6)  # Shift+wheel: right, then back
+    zoom_until(page, case, "pan:-150", fetched=None, n=6)
     zoom_until(page, case, "0", fetched=False, n=1)
     set_cursor(page, int(case.steps * 0.25))
     zoom_until(page, case, "+", fetched=True, n=None)
@@ -257,7 +283,7 @@ def run_case(page: CdpPage, server: ld.LabServer, folder: Path, case: Case, flag
     tiled = expect_tiled(case, flag, has_tiles)
     if not tiled and case.untiled_bytes > UNTILED_LIMIT:
         case.note = (
-            f"refused: untiled it would send ~{case.untiled_bytes / 2**30:.1f} GB of float32 "
+            f"refused: untiled it would send ~{case.untiled_bytes / 2**30:.1f} GiB of float32 "
             "(not attempted)"
         )
         return
@@ -283,9 +309,11 @@ def run_case(page: CdpPage, server: ld.LabServer, folder: Path, case: Case, flag
 
 
 def untiled_zoom(page: CdpPage, case: Case) -> None:
-    """Key → frame of zooms untiled (no drawMs there): 6 presses in, 6 out."""
-    for key in ["+"] * 6 + ["-"] * 6:
-        case.key_frame_ms.append(float(page.evaluate(ZOOM_KEY, key)))
+    """Event → frame of zooms and pans untiled (no drawMs there): 6 presses in, 3 pans right,
+    3 back, 6 presses out."""
+    for key in ["+"] * 6 + [150.0] * 3 + [-150.0] * 3 + ["-"] * 6:
+        fn = ZOOM_KEY if isinstance(key, str) else PAN_WHEEL
+        case.key_frame_ms.append(float(page.evaluate(fn, key)))
         page.evaluate(SETTLED, 30_000)
 
 
@@ -299,9 +327,10 @@ def report(cases: list[Case], flag: str, quick: bool) -> bool:
         "| steps × units | capture s | RSS before → peak GiB | held GiB | peak growth ÷ held "
         "| explorer built s | first heatmap s | MB before render "
         "| JS heap + buffers MB (buffers; before the cell) | renderer RSS MB "
-        "| tiled | zoom drawMs med / worst | tileMs med / worst | key→frame med ms | note |"
+        "| tiled | zoom drawMs med / worst | pan drawMs med / worst | tileMs med / worst "
+        "| key/wheel→frame med ms | note |"
     )
-    print("|" + "---|" * 15)
+    print("|" + "---|" * 16)
     for c in cases:
         cap = c.capture
         growth = None
@@ -320,6 +349,7 @@ def report(cases: list[Case], flag: str, quick: bool) -> bool:
             f"| {fmt(None if c.renderer_rss is None else c.renderer_rss / MB, digits=0)} "
             f"| {c.tiled} "
             f"| {fmt(_median(c.zoom_ms), digits=1)} / {fmt(_worst(c.zoom_ms), digits=1)} "
+            f"| {fmt(_median(c.pan_ms), digits=1)} / {fmt(_worst(c.pan_ms), digits=1)} "
             f"| {fmt(_median(c.tile_ms), digits=1)} / {fmt(_worst(c.tile_ms), digits=1)} "
             f"| {fmt(_median(c.key_frame_ms), digits=1)} | {c.note.strip()} |"
         )
@@ -341,6 +371,8 @@ def report(cases: list[Case], flag: str, quick: bool) -> bool:
                  [_median(c.zoom_ms) for c in big], GOAL_ZOOM_MS, unit=" ms", digits=1),
         headline(f"long: cached zoom drawMs worst{q} ({tag})",
                  [_worst(c.zoom_ms) for c in big], GOAL_ZOOM_MS, unit=" ms", digits=1),
+        headline(f"long: cached pan drawMs worst{q} ({tag})",
+                 [_worst(c.pan_ms) for c in big], GOAL_ZOOM_MS, unit=" ms", digits=1),
         headline(f"long: fetched tile drawn, worst{q} ({tag})",
                  [_worst(c.tile_ms) for c in big], GOAL_TILE_MS, unit=" ms", digits=0),
         headline(f"long: JS heap + buffers after first render{q} ({tag1})",

@@ -29,8 +29,8 @@ def rows(cases: list[ls.Case], capsys, quick: bool = False):
 def test_every_goal_met_only_with_every_figure_measured(capsys):
     big = {"first_s": 1.2, "bytes_": 4 * ls.MB, "heap": 200 * ls.MB, "tiled": True}
     cases = [
-        measured(100_000, 256, zoom_ms=[10.0, 20.0], tile_ms=[90.0], **big),
-        measured(1_000_000, 256, zoom_ms=[12.0, 30.0], tile_ms=[120.0, 140.0], **big),
+        measured(100_000, 256, zoom_ms=[10.0, 20.0], pan_ms=[9.0], tile_ms=[90.0], **big),
+        measured(1_000_000, 256, zoom_ms=[12.0, 30.0], pan_ms=[8.0], tile_ms=[140.0], **big),
     ]
     complete, got = rows(cases, capsys)
     assert complete
@@ -40,7 +40,7 @@ def test_every_goal_met_only_with_every_figure_measured(capsys):
 
 
 def test_a_refused_1m_case_is_not_measured_and_incomplete(capsys):
-    refused = ls.Case(1_000_000, 256, note="refused: untiled it would send ~6.1 GB")
+    refused = ls.Case(1_000_000, 256, note="refused: untiled it would send ~5.7 GiB")
     ok = measured(100_000, 256, first_s=14.8, bytes_=600 * ls.MB, heap=850 * ls.MB, tiled=False)
     complete, got = rows([ok, refused], capsys)
     assert not complete
@@ -91,10 +91,13 @@ class FakeTiledPage:
             return dict(self.state)
         if fn == ls.SETTLED:
             return True
-        assert fn == ls.ZOOM_KEY, fn
         span = self.win[1] - self.win[0]
-        span = {"+": max(span // 2, 1), "-": min(span * 2, self.steps), "0": self.steps}[arg]
-        t0 = min(max(self.cursor - span // 2, 0), self.steps - span)
+        if fn == ls.PAN_WHEEL:  # 700 px wide
+            t0 = min(max(self.win[0] + round(arg / 700 * span), 0), self.steps - span)
+        else:
+            assert fn == ls.ZOOM_KEY, fn
+            span = {"+": max(span // 2, 1), "-": min(span * 2, self.steps), "0": self.steps}[arg]
+            t0 = min(max(self.cursor - span // 2, 0), self.steps - span)
         self.win = (t0, t0 + span)
         self.draws += 1
         self.state.update(window=f"{t0},{t0 + span}", drawMs=str(float(self.draws)))
@@ -118,6 +121,17 @@ def test_zoom_bookkeeping_separates_fetched_tiles_from_cached_draws():
     assert len(case.tile_ms) == 9
     assert len(case.key_frame_ms) == 36
     assert "fetched" not in case.note
+    # pans at the same level: cached pan frames, not zoom frames
+    ls.zoom_until(page, case, "pan:150", fetched=None, n=6)
+    assert page.win[0] > 1_000_000 // 3 - 122 + 100
+    ls.zoom_until(page, case, "pan:-150", fetched=None, n=6)
+    assert case.pan_ms == [float(d) for d in range(37, 49)]
+    assert len(case.zoom_ms) == 24
+    assert len(case.tile_ms) == 9
+    # a key that did not move the window drew nothing: its (stale) drawMs is not a frame
+    ls.zoom_until(page, case, "0", fetched=False, n=2)
+    assert len(case.zoom_ms) == 25
+    assert "a '0' did not move the window" in case.note
 
     # a "cached" zoom that fetched after all counts as a fetch, not as a cached frame
     page, case = FakeTiledPage(1_000_000, evict=True), ls.Case(1_000_000, 256)

@@ -130,12 +130,17 @@ def _ok(what):
 
 
 def test_run_exits_zero_only_when_every_figure_was_measured(monkeypatch, capsys):
-    good = {"probe": [_ok("p")], "monitor": [_ok("m")], "frontend": [_ok("f")]}
+    good = {
+        "probe": [_ok("p")],
+        "monitor": [_ok("m")],
+        "frontend": [_ok("f")],
+        "long_sequences": [_ok("l")],
+    }
     _fake_runs(monkeypatch, good, {})
     assert run.main([]) == 0
     out = capsys.readouterr().out
     assert "INCOMPLETE" not in out
-    assert out.count(" met") >= 3
+    assert out.count(" met") >= 4
 
 
 def test_run_exits_non_zero_on_a_missing_figure(monkeypatch, capsys):
@@ -143,6 +148,7 @@ def test_run_exits_non_zero_on_a_missing_figure(monkeypatch, capsys):
         "probe": [emit(headline("capture ÷ predict", [None], 1.5))],
         "monitor": [_ok("m")],
         "frontend": [_ok("f")],
+        "long_sequences": [_ok("l")],
     }
     _fake_runs(monkeypatch, outputs, {})
     assert run.main([]) == 1
@@ -154,11 +160,18 @@ def test_run_exits_non_zero_on_a_missing_figure(monkeypatch, capsys):
 def test_run_exits_non_zero_when_a_benchmark_reports_nothing(monkeypatch, capsys):
     _fake_runs(monkeypatch, {"probe": [_ok("p")], "monitor": [_ok("m")]}, {})
     assert run.main([]) == 1
-    assert "frontend: no figures reported" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "frontend: no figures reported" in out
+    assert "long sequences: no figures reported" in out
 
 
 def test_run_exits_non_zero_when_a_benchmark_fails(monkeypatch, capsys):
-    good = {"probe": [_ok("p")], "monitor": [_ok("m")], "frontend": [_ok("f")]}
+    good = {
+        "probe": [_ok("p")],
+        "monitor": [_ok("m")],
+        "frontend": [_ok("f")],
+        "long_sequences": [_ok("l")],
+    }
     _fake_runs(monkeypatch, good, {"monitor": 1})
     assert run.main([]) != 0
     capsys.readouterr()
