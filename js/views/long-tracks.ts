@@ -19,6 +19,8 @@ import { findTiledLayer, type TiledArray } from "../tiles/payload";
 import type { TiledData } from "../tiles/source";
 
 const TRACK_H = 56;
+/** Line height of the caption column (its name may take 2 lines, then one per column key). */
+const LINE_H = 12;
 
 interface Track {
   name: string;
@@ -63,6 +65,7 @@ export function createLongTracks(container: HTMLElement, store: Store, data: Til
     caption.style.left = "0";
     caption.style.width = `${HEATMAP_MARGIN.left - 4}px`;
     caption.style.fontSize = "10px";
+    caption.style.lineHeight = `${LINE_H}px`;
     caption.style.overflow = "hidden";
     const canvas = html("canvas", "lstmviz-long-track-canvas");
     canvas.style.position = "absolute";
@@ -80,7 +83,7 @@ export function createLongTracks(container: HTMLElement, store: Store, data: Til
     const s = store.state;
     const w = Math.max(0, rootWidth - HEATMAP_MARGIN.left - HEATMAP_MARGIN.right - LEGEND_WIDTH);
     const labelsN = ((arr as { labels?: string[] }).labels ?? []).length;
-    const trackH = Math.max(TRACK_H, 11 * (2 + labelsN) + 4);
+    const trackH = Math.max(TRACK_H, LINE_H * (2 + labelsN) + 4);
     const dpr = sizeCanvas(tr.canvas, HEATMAP_MARGIN.left, 0, Math.max(1, w), trackH);
     const ctx = tr.canvas.getContext("2d");
     if (!ctx || w <= 0) return;
