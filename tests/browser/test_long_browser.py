@@ -11,7 +11,8 @@ A real ``LSTM(4)`` on one feature of small noise with a single-step spike plante
 3. at full zoom the vector card shows the cursor step, ``data-exact="true"``, and its
    ``data-values`` equal the kernel's ``cap["lstm"].h[0, step]`` (float32, 1e-6), at the spike
    and at the three steps after it (ArrowRight);
-4. ``explorer.save_html()`` of it, opened from ``file://`` in a fresh page: no request but the
+4. ``explorer.export(view="heatmap")`` gives a painted PNG of the zoomed tiled heatmap;
+5. ``explorer.save_html()`` of it, opened from ``file://`` in a fresh page: no request but the
    page itself, tiled, the note "offline copy: the finest level holds 2^L steps per column"
    with L > 0, and zooming in never goes below level L nor asks for anything.
 
@@ -180,6 +181,15 @@ def test_a_million_steps_display_zoom_exact_and_offline(page, browser, servers, 
         want = ld.kernel_value(page, f"cap['lstm'].h[0, {SPIKE + k}].tolist()")
         assert (step, exact) == (SPIKE + k, "true")
         assert close(values, want), (step, values, want)
+
+    # export() draws the tiled heatmap as shown (the zoomed window, exact steps)
+    png = notebook_dir / f"{name}-heatmap.png"
+    ld.run_cell(page, f"_png = explorer.export({str(png)!r}, view='heatmap')", timeout=120)
+    colours = ld.kernel_value(
+        page,
+        "len(set(__import__('PIL.Image', fromlist=['Image']).open(_png).convert('RGB').getdata()))",
+    )
+    assert colours > 50, colours  # a painted heatmap, not an empty frame
 
     # the offline copy
     html = notebook_dir / f"{name}.html"
