@@ -14,7 +14,8 @@ import widget from "./widget";
 import { TILE_STEPS } from "./tiles/types";
 
 const T = 100_000;
-const U = 4;
+const UNITS = 4;
+const U = UNITS;
 const K = Math.ceil(Math.log2(T));
 
 /** h[t, u]: smooth, plus a one-step spike at 77_777 on unit 2. */
@@ -27,7 +28,8 @@ function enc(values: Float32Array, shape: number[]) {
   return { dtype: "float32", shape, data: new DataView(values.buffer) };
 }
 
-function tile(level: number, index: number) {
+function tile(level: number, index: number, key = "lstm|h") {
+  const U = key === "lstm|pca" ? 3 : UNITS;
   const size = 2 ** level;
   const nb = Math.ceil(T / size);
   const b0 = index * TILE_STEPS;
@@ -48,7 +50,7 @@ function tile(level: number, index: number) {
     }
   }
   const start = b0 * size;
-  return { key: "lstm|h", sample: 0, level, index, start, stop: Math.min(T, start + n * size), n, width: U, lo, hi };
+  return { key, sample: 0, level, index, start, stop: Math.min(T, start + n * size), n, width: U, lo, hi };
 }
 
 const K0 = 6; // ceil(100_000 / 64) = 1563 ≤ 2048
@@ -77,13 +79,14 @@ function payload(offline = false) {
         arrays: { h: { tiled: true, key: "lstm|h", shape: [1, T, U] } },
         grad_norms: null,
         pca: null,
+        trajectory: { tiled: true, key: "lstm|pca", shape: [1, T, 3], labels: ["PC1", "PC2", "PC3"] },
         weights: null,
         weight_grads: null,
         health: null,
       },
     ],
     attention: [],
-    tiled_out: ["attention", "PCA trajectory"],
+    tiled_out: ["attention"],
     tiling: {
       tile_steps: 512,
       max_level: K,
@@ -121,7 +124,8 @@ class TileModel extends FakeModel {
     for (const r of reqs) {
       const buffers: DataView[] = [];
       const tiles = r.tiles.map(([key, sample, level, index]) => {
-        const t = tile(level, index);
+        const t = tile(level, index, key);
+        const U = t.width;
         buffers.push(new DataView(t.lo.buffer));
         const lo = { dtype: "float32", shape: [t.n, U], buffer: buffers.length - 1 };
         let hi = null;
@@ -206,6 +210,27 @@ describe("tiled explorer", () => {
     expect(view.dataset.complete).toBe("true");
     expect(Number(view.dataset.stepsPerColumn)).toBe(1);
     expect(Number(view.dataset.tileMs)).toBeGreaterThanOrEqual(0);
+    cleanup();
+  });
+
+  it("draws the PCA trajectory as a level-of-detail path, exact when zoomed in", async () => {
+    const { model, $, el, cleanup } = mount();
+    await tick();
+    const card = $("[data-view=trajectory]");
+    expect(card.textContent).toContain("computing in the kernel");
+    model.answer();
+    await tick();
+    expect(card.dataset.buckets).toBe("400");
+    expect(Number(card.dataset.stepsPerBucket)).toBe(T / 400);
+    expect(card.textContent).toContain("400 buckets of 250 steps");
+    const painted = pixels(card.querySelector("canvas") as HTMLCanvasElement).some((v, i) => i % 4 === 3 && v > 0);
+    expect(painted).toBe(true);
+    const root = el.querySelector(".lstmviz") as HTMLElement;
+    for (let i = 0; i < 10; i++) root.dispatchEvent(new KeyboardEvent("keydown", { key: "+", bubbles: true }));
+    await tick();
+    model.answer();
+    await tick();
+    expect(card.textContent).toContain("every step");
     cleanup();
   });
 

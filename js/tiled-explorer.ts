@@ -18,6 +18,7 @@ import { TiledData } from "./tiles/source";
 import { createLongControls } from "./views/long-controls";
 import { createLongHeatmap } from "./views/long-heatmap";
 import { createLongTracks } from "./views/long-tracks";
+import { createLongTrajectory } from "./views/long-trajectory";
 import { createLongVector } from "./views/long-vector";
 
 /** What the tiled explorer needs of the anywidget model. */
@@ -118,6 +119,8 @@ export function mountTiledExplorer(el: HTMLElement, model: TiledModel, onFatal: 
     const lines = createLongTracks(tracks, store, data);
     if (lines) cleanups.push(lines);
     cleanups.push(createLongVector(cards, store, data));
+    const trajectory = createLongTrajectory(cards, store, data);
+    if (trajectory) cleanups.push(trajectory);
     cleanups.push(attachPlayer(store, T));
     cleanups.push(attachKeyboard(root, store, T));
   } catch (err) {

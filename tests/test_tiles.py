@@ -290,7 +290,9 @@ def test_tiled_explorer_payload_and_messages(model_and_seq, monkeypatch):
     assert any("health" in x for x in w._data["tiled_out"])
     assert lstm["weights"]["forget"]["kernel"]["shape"] == [3, 6]
     assert data["attention"] == []
-    assert "PCA trajectory" in data["tiled_out"]
+    assert "PCA trajectory" not in data["tiled_out"]
+    assert lstm["trajectory"] == {"tiled": True, "key": "lstm|pca", "shape": [2, 1300, 3],
+                                  "labels": ["PC1", "PC2", "PC3"]}  # fmt: skip
     assert data["input"]["values"] == {"tiled": True, "key": "|input", "shape": [2, 1300, 3]}
     assert data["counterfactual"]["editable"] is False
     assert "tiled" in data["counterfactual"]["reason"]
@@ -543,3 +545,20 @@ def test_derived_series_equal_the_unchunked_definitions(model_and_seq, chunk, mo
     lo = _decode(c["tiles"][0]["lo"], bufs)
     blo, _ = _brute(got, 2)
     np.testing.assert_allclose(lo, blo[: lo.shape[0]], atol=float(np.abs(blo).max()) * 2**-11)
+
+
+def test_the_trajectory_key_is_the_pca_projection(model_and_seq):
+    """The tiled trajectory's values are analysis.pca's projection of h (computed on request)."""
+    from lstmviz_widget.analysis.pca import pca
+
+    model, seq = model_and_seq
+    cap = capture(model, seq)
+    src = TileSource(cap)
+    for lc in cap:
+        want = pca(lc, k=3).projection
+        c, bufs = src.answer(
+            {"type": "lstmviz-tiles", "id": 2, "tiles": [[f"{lc.name}|pca", 1, 0, 1]]}
+        )
+        assert c["error"] is None
+        got = _decode(c["tiles"][0]["lo"], bufs)
+        np.testing.assert_allclose(got, want[1, 512:1024], rtol=1e-5, atol=1e-6)

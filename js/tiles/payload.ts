@@ -26,6 +26,8 @@ export interface TiledLayer {
   /** Derived per-step series drawn as line tracks ("gate means": one column per gate, the
    *  mean over units; "memory flow": written i⊙g and carried f⊙c_{t−1}, means over units). */
   series: Map<string, TiledArray & { labels: string[] }>;
+  /** h on its first ≤ 3 principal components, per step (the trajectory card), or null. */
+  trajectory: (TiledArray & { labels: string[] }) | null;
   health: HealthPayload | null;
 }
 
@@ -111,6 +113,7 @@ export function decodeTiledPayload(raw: Record<string, unknown>): TiledPayload {
       arrays: ordered,
       gradNorms: refs(l.grad_norms, `layer ${name} gradient norms`, nSamples, nSteps),
       series: seriesOf(l.series, `layer ${name}`, nSamples, nSteps),
+      trajectory: seriesOf({ trajectory: l.trajectory }, `layer ${name}`, nSamples, nSteps).get("trajectory") ?? null,
       health: (l.health as HealthPayload) ?? null,
     };
   });

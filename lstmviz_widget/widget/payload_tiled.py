@@ -68,7 +68,11 @@ def _layer(lc: LayerCapture, source: TileSource, dtype: str) -> dict[str, Any]:
             if k.startswith(f"{lc.name}|series:")
         }
         or None,
-        "pca": None,
+        "pca": None,  # the untiled form; tiled: the trajectory's tiles
+        "trajectory": {
+            **(_ref(source, f"{lc.name}|pca") or {}),
+            "labels": source.labels(f"{lc.name}|pca"),
+        },
         "weights": _weights(lc, False, dtype),
         "weight_grads": _weights(lc, True, dtype),
         # health_report reads every array (2 s at 1,000,000 × 256): not on the way to the
@@ -103,7 +107,7 @@ def tiled_payload(
         preds = {"mode": p.mode, "task": p.task, "reason": p.reason,
                  "source_layer": p.source_layer, "confidence": _ref(source, "|confidence"),
                  "predicted": None, "mispredicted": None}  # fmt: skip
-    left_out = ["PCA trajectory"]
+    left_out: list[str] = []
     if cap.attention:
         left_out.insert(0, "attention")
     if p is not None and p.predicted is not None:

@@ -7,7 +7,10 @@ chunk at a time (no (B, T, U) float64 temporary at 1,000,000 steps), and tiled l
 
 - ``gate means``: per gate, the mean over units at each step, (B, T, G);
 - ``memory flow``: mean |carried| and mean |written| over units (analysis.memory
-  ``MemoryFlow.step_means``, the same definition), (B, T, 2); LSTM and GRU only.
+  ``MemoryFlow.step_means``, the same definition), (B, T, 2); LSTM and GRU only;
+- the PCA trajectory, key ``<layer>|pca``: h on its first ≤ 3 principal components
+  (analysis.pca, pooled over samples and valid steps), (B, T, k); the trajectory card draws a
+  level-of-detail path through its tiles.
 """
 
 from __future__ import annotations
@@ -62,6 +65,21 @@ def memory_flow_means(lc: LayerCapture) -> np.ndarray:
         out[:, sl, 0] = carried
         out[:, sl, 1] = written
     return out
+
+
+def pca_projection(lc: LayerCapture) -> np.ndarray:
+    """(B, T, k ≤ 3) float32: h projected on its first principal components (analysis.pca)."""
+    from ..analysis.pca import pca
+
+    n_valid = int(lc.mask.sum()) if lc.mask is not None else lc.h.shape[0] * lc.h.shape[1]
+    res = pca(lc, k=min(3, lc.units, max(1, n_valid)))
+    return np.asarray(res.projection, np.float32)
+
+
+def trajectory_spec(lc: LayerCapture) -> tuple[list[str], Callable[[], np.ndarray]]:
+    """Labels and computation of the tiled PCA trajectory key ``<layer>|pca``."""
+    k = min(3, lc.units)
+    return [f"PC{i + 1}" for i in range(k)], lambda: pca_projection(lc)
 
 
 def layer_series(lc: LayerCapture) -> dict[str, tuple[list[str], Callable[[], np.ndarray]]]:

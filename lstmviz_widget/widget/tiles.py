@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..data import Capture
-from .series import layer_series
+from .series import layer_series, trajectory_spec
 
 #: Buckets per tile.
 TILE_STEPS = 512
@@ -130,6 +130,7 @@ class TileSource:
         for lc in cap:
             for name, spec in layer_series(lc).items():
                 self._series[f"{lc.name}|series:{name}"] = spec
+            self._series[f"{lc.name}|pca"] = trajectory_spec(lc)
             self._arrays[f"{lc.name}|h"] = lc.h
             if lc.c is not None:
                 self._arrays[f"{lc.name}|c"] = lc.c
