@@ -67,22 +67,31 @@ export function createLongTrajectory(container: HTMLElement, store: Store, data:
     select(xAxisG).call(axisBottom(x).ticks(5));
     select(yAxisG).call(axisLeft(y).ticks(4));
     const boxes = img.stepsPerColumn > 1;
-    let prev: [number, number] | null = null;
-    for (let c = 0; c < img.cols; c++) {
-      if (img.levels[c] < 0) continue;
-      const [l0, h0, l1, h1] = [img.lo[c * W], img.hi[c * W], img.lo[c * W + 1], img.hi[c * W + 1]];
-      if (![l0, h0, l1, h1].every(Number.isFinite)) continue;
-      const colour = sequentialInterpolator(0.15 + (0.8 * c) / Math.max(1, img.cols - 1));
-      if (boxes) {
-        ctx.globalAlpha = 0.12;
-        ctx.fillStyle = colour;
-        ctx.fillRect(x(l0), y(h1), Math.max(1, x(h0) - x(l0)), Math.max(1, y(l1) - y(h1)));
-        ctx.globalAlpha = 1;
+    const colourOf = (c: number): string => sequentialInterpolator(0.1 + (0.75 * c) / Math.max(1, img.cols - 1));
+    const box = (c: number): number[] | null => {
+      if (img.levels[c] < 0) return null;
+      const v = [img.lo[c * W], img.hi[c * W], img.lo[c * W + 1], img.hi[c * W + 1]];
+      return v.every(Number.isFinite) ? v : null;
+    };
+    if (boxes) {
+      // first every bucket's box, faint, then the path over them
+      ctx.globalAlpha = 0.05;
+      for (let c = 0; c < img.cols; c++) {
+        const b = box(c);
+        if (!b) continue;
+        ctx.fillStyle = colourOf(c);
+        ctx.fillRect(x(b[0]), y(b[3]), Math.max(1, x(b[1]) - x(b[0])), Math.max(1, y(b[2]) - y(b[3])));
       }
-      const p: [number, number] = [x((l0 + h0) / 2), y((l1 + h1) / 2)];
+      ctx.globalAlpha = 1;
+    }
+    let prev: [number, number] | null = null;
+    ctx.lineWidth = 1.2;
+    for (let c = 0; c < img.cols; c++) {
+      const b = box(c);
+      if (!b) continue;
+      const p: [number, number] = [x((b[0] + b[1]) / 2), y((b[2] + b[3]) / 2)];
       if (prev) {
-        ctx.strokeStyle = colour;
-        ctx.lineWidth = 1.2;
+        ctx.strokeStyle = colourOf(c);
         ctx.beginPath();
         ctx.moveTo(prev[0], prev[1]);
         ctx.lineTo(p[0], p[1]);
