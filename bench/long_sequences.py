@@ -18,7 +18,7 @@
   data (``Runtime.getHeapUsage``: ``usedSize + backingStorageSize``, after
   ``HeapProfiler.collectGarbage``) after the first render, JupyterLab's own included (the same
   before the cell is printed too; each case runs in a fresh tab). Goal ≤ 300 MB at 1M;
-- in tiled mode (``[data-view=heatmap]`` has ``data-tiled="true"``, /work/wt/TILES.md): the
+- in tiled mode (``[data-view=heatmap]`` has ``data-tiled="true"``, the widget contract): the
   cursor is put at 0.618·T, then ``+`` pressed on the explorer root until the window is ≤ 256
   steps; each press that fetched tiles gives a *fetched-tile latency* (``dataset.tileMs``,
   request → the frame that drew it; goal ≤ 150 ms). Then ``-`` and ``+`` over the same windows
@@ -114,7 +114,7 @@ _built_s = time.time() - _t0
 explorer
 """
 
-# The heatmap's dataset (TILES.md) and whether tiles are in flight.
+# The heatmap's dataset (docs/widget-contract.md) and whether tiles are in flight.
 HEATMAP_STATE = """() => {
   const h = document.querySelector('div.lstmviz [data-view=heatmap]');
   const r = document.querySelector('div.lstmviz');
@@ -204,7 +204,7 @@ def _number(s: Any) -> float | None:
 
 
 def expect_tiled(case: Case, flag: str, has_tiles: bool) -> bool:
-    """Whether the explorer will tile (TILES.md's "auto" rule), from the bench's side."""
+    """Whether the explorer will tile (the tiles="auto" rule), from the bench's side."""
     if not has_tiles or flag == "false":
         return False
     return flag == "true" or case.steps > 20_000 or case.untiled_bytes > 64 * MB

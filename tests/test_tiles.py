@@ -1,4 +1,4 @@
-"""Tiles on demand (issue 13, /work/wt/TILES.md): the min/max pyramid against brute force, tile
+"""Tiles on demand (issue 13): the min/max pyramid against brute force, tile
 coverage at 1,000,000 steps, the float16 round trip, the request handler, the tiled payload,
 the explorer's `tiles=` switch and save_html's offline pyramid."""
 

@@ -447,7 +447,7 @@ class LSTMExplorer(anywidget.AnyWidget):
         return self._tiled
 
     def _on_tiles_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        """A tile request of the widget (/work/wt/TILES.md): one reply with binary buffers."""
+        """A tile request of the widget (docs/widget-contract.md): one reply with binary buffers."""
         messages.on_tiles_message(self, content)
 
     def _offline_data(self, budget: int = payload_tiled.OFFLINE_BUDGET) -> dict[str, Any] | None:

@@ -1,5 +1,5 @@
 """Custom messages of the widget (docs/widget-contract.md): the store view's find-similar and
-go-to, the edit view's edit/undo/reset and tile requests (/work/wt/TILES.md). Each handler
+go-to, the edit view's edit/undo/reset and tile requests. Each handler
 takes the explorer and the message content; replies go back with ``explorer.send``."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 time replaced by ``{"tiled": true, "key", "shape"}``; its values travel as tiles
 (:mod:`.tiles`), the first few in ``initial_tiles``, the rest on request. Weights, weight
 gradients and health are built by the untiled helpers (:mod:`.payload`).
-Contract: /work/wt/TILES.md, docs/widget-contract.md.
+Contract: docs/widget-contract.md ("Tiled `_data`"), docs/widget-contract.md.
 """
 
 from __future__ import annotations

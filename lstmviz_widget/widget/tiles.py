@@ -9,7 +9,7 @@ from the raw array per request (a tile reads ≤ 4096 steps); levels ≥ 4 are b
 (key, sample) when first asked for (level 4 from the raw array, each next one from the
 previous) and kept (up to 1 GiB, least recently used dropped). Nothing here copies a whole
 capture array: the source holds references to the Capture's arrays.
-Protocol: /work/wt/TILES.md, docs/widget-contract.md.
+Protocol: docs/widget-contract.md ("Tiled `_data`").
 """
 
 from __future__ import annotations

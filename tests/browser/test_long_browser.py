@@ -1,4 +1,4 @@
-"""A 1,000,000-step capture in a real JupyterLab: tiles on demand (issue 13, /work/wt/TILES.md).
+"""A 1,000,000-step capture in a real JupyterLab: tiles on demand (issue 13).
 
 A real ``LSTM(4)`` on one feature of small noise with a single-step spike planted at
 ``SPIKE``; the explorer opens on the spike (``timestep=SPIKE``), tiled (``tiles="auto"`` at
