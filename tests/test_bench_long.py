@@ -77,7 +77,7 @@ def test_expected_tiling_follows_the_contract_rule():
 
 
 class FakeTiledPage:
-    """The heatmap's dataset as docs/widget-contract.md describes it, for a window that halves on "+" and
+    """The heatmap's dataset as the widget contract says, for a window that halves on "+" and
     doubles on "-" about the cursor; a level drawn before is cached (no new tileMs)."""
 
     def __init__(self, steps: int, evict: bool = False) -> None:
