@@ -9,18 +9,7 @@ import { paintColumns, MISSING_RGB } from "./tiles/paint";
 import { TiledData } from "./tiles/source";
 import { decodeTile, initialLevelFor, TILE_STEPS, type Tile } from "./tiles/types";
 import { decodeTiledPayload } from "./tiles/payload";
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "./testing";
 
 function series(T: number, W: number, seed: number): Float32Array {
   const r = rng(seed);

@@ -26,8 +26,8 @@ import { clamp, heatmapPlotHeight, pxToStep, stepToPx } from "../math/layout";
 import { colorSpec, type ColorScale, formatValue, makeColorScale } from "../math/scales";
 import { panWindow, zoomWindow } from "../math/zoom";
 import { context2d, html, markMover, quantityShort } from "../render/dom";
-import { createFrame, observeResize } from "../render/raf";
 import type { Store } from "../store";
+import { tiledLifecycle } from "../parts/tiled";
 import { findTiledLayer, type TiledArray } from "../tiles/payload";
 import { paintColumns } from "../tiles/paint";
 import type { TiledData, WindowImage } from "../tiles/source";
@@ -150,34 +150,21 @@ export function createLongHeatmap(container: HTMLElement, store: Store, data: Ti
     }
     byTiles = false;
   };
-  const frame = createFrame(draw, (err) => store.reportError(err));
-
-  const unsub = store.subscribe((_s, changed) => {
-    if (changed.has("timestep")) placeCursor();
-    for (const k of ["window", "sample", "layer", "quantity"] as const) if (changed.has(k)) return frame.soon();
-  });
-  const unTiles = data.client.onTiles(() => {
-    byTiles = true;
-    root.dataset.pending = String(data.client.pending);
-    frame.schedule();
-  });
-  const unResize = observeResize(root, (w) => {
+  const life = tiledLifecycle(store, data, root, draw, ["window", "sample", "layer", "quantity"], (w) => {
     rootWidth = w;
-    frame.schedule();
   });
-
-  const unPointer = attachPointer(e, store, data, current, () => last);
-  rootWidth = root.clientWidth;
-  frame.soon();
-  return () => {
-    frame.cancel();
-    unsub();
-    unTiles();
-    unResize();
-    legend.destroy();
-    unPointer();
-    root.remove();
-  };
+  life.subscribe((_s, changed) => {
+    if (changed.has("timestep")) placeCursor();
+  });
+  life.onDispose(
+    data.client.onTiles(() => {
+      byTiles = true;
+      root.dataset.pending = String(data.client.pending);
+    }),
+  );
+  life.onDispose(attachPointer(e, store, data, current, () => last));
+  life.onDispose(() => legend.destroy());
+  return life.dispose;
 }
 
 type Current = () => { q: string; arr: TiledArray; units: number };

@@ -13,8 +13,8 @@ import { LEGEND_WIDTH } from "../parts/legend";
 import { sizeCanvas } from "../parts/card";
 import { SERIES_COLORS } from "../math/scales";
 import { html } from "../render/dom";
-import { createFrame, observeResize } from "../render/raf";
 import type { Store } from "../store";
+import { tiledLifecycle } from "../parts/tiled";
 import { findTiledLayer, type TiledArray } from "../tiles/payload";
 import type { TiledData } from "../tiles/source";
 
@@ -134,22 +134,8 @@ export function createLongTracks(container: HTMLElement, store: Store, data: Til
   const draw = (): void => {
     for (const tr of tracks) drawTrack(tr);
   };
-  const frame = createFrame(draw, (err) => store.reportError(err));
-  const unsub = store.subscribe((_s, changed) => {
-    for (const k of ["window", "sample", "layer", "quantity"] as const) if (changed.has(k)) return frame.soon();
-  });
-  const unTiles = data.client.onTiles(() => frame.schedule());
-  const unResize = observeResize(root, (w) => {
+  const life = tiledLifecycle(store, data, root, draw, ["window", "sample", "layer", "quantity"], (w) => {
     rootWidth = w;
-    frame.schedule();
   });
-  rootWidth = root.clientWidth;
-  frame.soon();
-  return () => {
-    frame.cancel();
-    unsub();
-    unTiles();
-    unResize();
-    root.remove();
-  };
+  return life.dispose;
 }

@@ -14,8 +14,8 @@ import { select } from "d3-selection";
 import { createCard, sizeCanvas } from "../parts/card";
 import { sequentialInterpolator } from "../math/scales";
 import { svg } from "../render/dom";
-import { createFrame, observeResize } from "../render/raf";
 import type { Store } from "../store";
+import { tiledLifecycle } from "../parts/tiled";
 import { findTiledLayer } from "../tiles/payload";
 import type { TiledData } from "../tiles/source";
 
@@ -113,22 +113,8 @@ export function createLongTrajectory(container: HTMLElement, store: Store, data:
     card.root.dataset.buckets = String(img.cols);
     card.root.dataset.stepsPerBucket = String(per);
   };
-  const frame = createFrame(draw, (err) => store.reportError(err));
-  const unsub = store.subscribe((_s, changed) => {
-    for (const k of ["timestep", "window", "sample", "layer"] as const) if (changed.has(k)) return frame.soon();
-  });
-  const unTiles = data.client.onTiles(() => frame.schedule());
-  const unResize = observeResize(card.root, (w) => {
+  const life = tiledLifecycle(store, data, card.root, draw, ["timestep", "window", "sample", "layer"], (w) => {
     rootWidth = w;
-    frame.schedule();
   });
-  rootWidth = card.root.clientWidth;
-  frame.soon();
-  return () => {
-    frame.cancel();
-    unsub();
-    unTiles();
-    unResize();
-    card.root.remove();
-  };
+  return life.dispose;
 }

@@ -13,8 +13,8 @@ import { createCard, sizeCanvas } from "../parts/card";
 import { integerTicks } from "../math/layout";
 import { colorSpec, makeColorScale } from "../math/scales";
 import { quantityShort, svg } from "../render/dom";
-import { createFrame, observeResize } from "../render/raf";
 import type { Store } from "../store";
+import { tiledLifecycle } from "../parts/tiled";
 import { findTiledLayer, type TiledArray } from "../tiles/payload";
 import type { TiledData } from "../tiles/source";
 
@@ -84,22 +84,8 @@ export function createLongVector(container: HTMLElement, store: Store, data: Til
       ctx.fillRect(u * bw, Math.min(y0, yv), Math.max(1, bw - (bw > 3 ? 1 : 0)), Math.max(1, Math.abs(y0 - yv)));
     }
   };
-  const frame = createFrame(draw, (err) => store.reportError(err));
-  const unsub = store.subscribe((_s, changed) => {
-    for (const k of ["timestep", "sample", "layer", "quantity"] as const) if (changed.has(k)) return frame.soon();
-  });
-  const unTiles = data.client.onTiles(() => frame.schedule());
-  const unResize = observeResize(card.root, (w) => {
+  const life = tiledLifecycle(store, data, card.root, draw, ["timestep", "sample", "layer", "quantity"], (w) => {
     rootWidth = w;
-    frame.schedule();
   });
-  rootWidth = card.root.clientWidth;
-  frame.soon();
-  return () => {
-    frame.cancel();
-    unsub();
-    unTiles();
-    unResize();
-    card.root.remove();
-  };
+  return life.dispose;
 }
