@@ -23,7 +23,7 @@ import { makeNormalizer } from "./explorer";
 import type { Payload } from "./model";
 import { makeColorScale, NAN_RGB, parseColor } from "./math/scales";
 import { Store } from "./store";
-import { f32Bytes, makePayload, viewAt } from "./testing";
+import { f32Bytes, makePayload, viewAt, rng } from "./testing";
 import {
   affineOf,
   decimatePath,
@@ -35,18 +35,6 @@ import {
 } from "./math/trajectory";
 import { ATTENTION_MARGIN, createAttention } from "./views/attention";
 import { createTrajectory } from "./views/trajectory";
-
-/** A deterministic pseudo-random generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function layerStub(name: string, lengths: number[]): DecodedLayer {
   return { name, lengths } as unknown as DecodedLayer;

@@ -16,17 +16,7 @@ import { columns, flagColumns, type XGeom } from "./math/columns";
 import { fillEnvelopeColumns, isDense, type Ctx } from "./render/series";
 import { stepToPx } from "./math/layout";
 import { onThemeChange, recheckTheme, themeVar } from "./render/theme";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "./testing";
 
 /** Random values without exact ties around 0 (so every extreme is unique), a few NaN/±Inf. */
 function values(n: number, seed: number, holes: number): Float32Array {

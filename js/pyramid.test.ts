@@ -4,18 +4,7 @@ import { bucketBounds, columnBounds, extremeOf, minLevelFor, Pyramid, pyramidFor
 import { foldRows, RowFolder } from "./math/rowfold";
 import { imageColumnBounds, rasterize, rasterizeWindow, windowImageSize, type WindowSource } from "./math/raster";
 import { LUT_SIZE, makeColorScale, NAN_RGB, type ColorScale } from "./math/scales";
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "./testing";
 
 /** (B, T, U) random values, with a few NaN / ±Inf when `holes`. */
 function randomArray(B: number, T: number, U: number, seed: number, holes = 0): Float32Array {

@@ -6,7 +6,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vite
 
 import type { EncodedArray, Payload } from "./model";
 import { makeColorScale, NAN_RGB, parseColor } from "./math/scales";
-import { f32Bytes, FakeModel, makePayload, viewAt } from "./testing";
+import { f32Bytes, FakeModel, makePayload, viewAt, rng } from "./testing";
 import { gateColor as gateTrackColor } from "./math/gates";
 import { chipText, unitList } from "./views/health";
 import {
@@ -27,18 +27,6 @@ import { chipSelection, sameUnits } from "./selection";
 import { formatPow10, symlog, symlogConstant, symlogInverse, symlogTicks } from "./math/symlog";
 import { layerTitle } from "./parts/labels";
 import widget from "./widget";
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Exact quantile: the value of rank ceil(q·n) (1-based) of the sorted values. */
 function exactQuantile(values: number[], q: number): number {
