@@ -87,6 +87,19 @@ def _weights(lc: LayerCapture, grad: bool, dtype: str) -> dict[str, Any] | None:
     return out
 
 
+def layer_meta(lc: LayerCapture) -> dict[str, Any]:
+    """What a layer's payload says about it, tiled or not."""
+    return {
+        "name": lc.name,
+        "kind": lc.kind,
+        "units": lc.units,
+        "direction": lc.direction,
+        "fidelity": float(lc.fidelity),
+        "steps": int(lc.h.shape[1]),
+        "input_dim": int(lc.inputs.shape[-1]) if lc.inputs.ndim == 3 else 0,
+    }
+
+
 def _layer(lc: LayerCapture, t: int, dtype: str) -> dict[str, Any]:
     arrays = {"h": encode_array(_padded(lc.h, t), dtype)}
     if lc.c is not None:
@@ -102,13 +115,7 @@ def _layer(lc: LayerCapture, t: int, dtype: str) -> dict[str, Any]:
         grad_norms[f"gate:{g}"] = _norms(a, t)
     pc = _pca(lc, t)
     return {
-        "name": lc.name,
-        "kind": lc.kind,
-        "units": lc.units,
-        "direction": lc.direction,
-        "fidelity": float(lc.fidelity),
-        "steps": int(lc.h.shape[1]),
-        "input_dim": int(lc.inputs.shape[-1]) if lc.inputs.ndim == 3 else 0,
+        **layer_meta(lc),
         "arrays": arrays,
         "grad_norms": grad_norms or None,
         "pca": pc,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..data import Capture, LayerCapture
-from .payload import _weights
+from .payload import _weights, layer_meta
 from .tiles import TILE_STEPS, TileSource, initial_level
 
 #: "auto" tiles a capture longer than this many steps ...
@@ -53,13 +53,7 @@ def _layer(lc: LayerCapture, source: TileSource, dtype: str) -> dict[str, Any]:
     norms = {q: _ref(source, f"{lc.name}|norm:{q}") for q in qs}
     norms = {q: r for q, r in norms.items() if r is not None}
     return {
-        "name": lc.name,
-        "kind": lc.kind,
-        "units": lc.units,
-        "direction": lc.direction,
-        "fidelity": float(lc.fidelity),
-        "steps": int(lc.h.shape[1]),
-        "input_dim": int(lc.inputs.shape[-1]) if lc.inputs.ndim == 3 else 0,
+        **layer_meta(lc),
         "arrays": {q: _ref(source, f"{lc.name}|{q}") for q in qs},
         "grad_norms": norms or None,
         "series": {
