@@ -562,3 +562,26 @@ def test_the_trajectory_key_is_the_pca_projection(model_and_seq):
         assert c["error"] is None
         got = _decode(c["tiles"][0]["lo"], bufs)
         np.testing.assert_allclose(got, want[1, 512:1024], rtol=1e-5, atol=1e-6)
+
+
+def test_predicted_classes_and_mistakes_are_tiled():
+    """A classifier's per-step class ids and mistakes travel as tiles (exact at level 0)."""
+    cap = _synthetic(3000, 4)
+    rng = np.random.default_rng(5)
+    cls = rng.integers(0, 3, size=(1, 3000)).astype(np.int64)
+    wrong = rng.random((1, 3000)) < 0.1
+    cap.predictions = Predictions(
+        mode="sequence", task="classification", reason="", source_layer=None,
+        confidence=rng.random((1, 3000)).astype(np.float32), predicted=cls,
+        mispredicted=wrong,
+    )  # fmt: skip
+    src = TileSource(cap)
+    data = payload_tiled.tiled_payload(cap, src, layer=None, quantity="h", sample=0, timestep=0)
+    assert data["predictions"]["predicted"]["key"] == "|predicted"
+    assert data["predictions"]["mispredicted"]["key"] == "|mispredicted"
+    c, bufs = src.answer({"type": "lstmviz-tiles", "id": 3,
+                          "tiles": [["|predicted", 0, 0, 1], ["|mispredicted", 0, 2, 0]]})  # fmt: skip
+    assert c["error"] is None
+    np.testing.assert_array_equal(_decode(c["tiles"][0]["lo"], bufs)[:, 0], cls[0, 512:1024])
+    hi = _decode(c["tiles"][1]["hi"], bufs)[:, 0]  # level 2: any mistake among 4 steps
+    np.testing.assert_array_equal(hi, wrong[0].reshape(-1, 4).any(axis=1)[:512].astype(np.float32))

@@ -43,6 +43,9 @@ export interface TiledPayload {
   input: { label: string; features: number; values: TiledArray } | null;
   saliency: TiledArray | null;
   confidence: TiledArray | null;
+  /** Predicted class id per step and 1 where it is wrong (labels given), or null. */
+  predicted: TiledArray | null;
+  mispredicted: TiledArray | null;
   /** What the tiled explorer leaves out (attention, PCA, …), as names. */
   tiledOut: string[];
   loss: number | null;
@@ -119,7 +122,7 @@ export function decodeTiledPayload(raw: Record<string, unknown>): TiledPayload {
   });
   const inp = raw.input as { label?: unknown; features?: unknown; values?: RawRef } | null | undefined;
   const values = inp ? ref(inp.values, "input", nSamples, nSteps) : null;
-  const pred = raw.predictions as { confidence?: RawRef } | null | undefined;
+  const pred = raw.predictions as { confidence?: RawRef; predicted?: RawRef; mispredicted?: RawRef } | null | undefined;
   const tiles = Array.isArray(raw.initial_tiles) ? (raw.initial_tiles as RawTile[]) : [];
   return {
     tiled: true,
@@ -133,6 +136,8 @@ export function decodeTiledPayload(raw: Record<string, unknown>): TiledPayload {
     input: values ? { label: String(inp?.label ?? "input"), features: Number(inp?.features), values } : null,
     saliency: ref(raw.saliency as RawRef, "saliency", nSamples, nSteps),
     confidence: pred ? ref(pred.confidence, "confidence", nSamples, nSteps) : null,
+    predicted: pred ? ref(pred.predicted, "predicted", nSamples, nSteps) : null,
+    mispredicted: pred ? ref(pred.mispredicted, "mispredicted", nSamples, nSteps) : null,
     tiledOut: Array.isArray(raw.tiled_out) ? raw.tiled_out.map(String) : [],
     loss: raw.loss === null || raw.loss === undefined ? null : Number(raw.loss),
   };

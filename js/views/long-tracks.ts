@@ -1,7 +1,7 @@
 /**
  * Line tracks of a long (tiled) capture (data-view "long-tracks"), on the heatmap's time axis:
  * the numeric input's features, the layer's gate means and memory flow (means over units per
- * step, `series`), the gradient norm of the shown quantity, saliency and confidence —
+ * step, `series`), the gradient norm of the shown quantity, saliency, confidence, the predicted class and the mistakes (1 = wrong) —
  * whichever the capture has; one colour per column (gate, feature), the legend in the caption's
  * tooltip. Each pixel column draws the min–max band of its
  * steps (a bar from min to max, so a one-step spike shows at every zoom); zoomed in to fewer
@@ -52,6 +52,8 @@ export function createLongTracks(container: HTMLElement, store: Store, data: Til
   ]);
   if (p.saliency) defs.push(["saliency", "saliency", () => p.saliency]);
   if (p.confidence) defs.push(["confidence", "confidence", () => p.confidence]);
+  if (p.predicted) defs.push(["predicted", "predicted class", () => p.predicted]);
+  if (p.mispredicted) defs.push(["mispredicted", "wrong (1)", () => p.mispredicted]);
   const root = html("div", "lstmviz-view lstmviz-long-tracks");
   root.dataset.view = "long-tracks";
   const tracks: Track[] = defs.map(([name, label, arr]) => {

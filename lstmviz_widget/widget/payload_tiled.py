@@ -100,14 +100,11 @@ def tiled_payload(
     if p is not None and p.confidence is not None:
         preds = {"mode": p.mode, "task": p.task, "reason": p.reason,
                  "source_layer": p.source_layer, "confidence": _ref(source, "|confidence"),
-                 "predicted": None, "mispredicted": None}  # fmt: skip
+                 "predicted": _ref(source, "|predicted"),
+                 "mispredicted": _ref(source, "|mispredicted")}  # fmt: skip
     left_out: list[str] = []
     if cap.attention:
         left_out.insert(0, "attention")
-    if p is not None and p.predicted is not None:
-        left_out.append("predicted class")
-    if p is not None and p.mispredicted is not None:
-        left_out.append("mispredicted steps")
     left_out.append("health findings (analysis.health_report(cap))")
     if cap.tokens is not None:
         left_out.append("token labels")

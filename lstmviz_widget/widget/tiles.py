@@ -1,7 +1,8 @@
 """Tiles on demand (issue 13): a min/max pyramid along time, served 512 buckets at a time.
 
 Every array the views draw over time is a *key* shaped (B, T, W) (``"<layer>|h"``,
-``"<layer>|gate:<g>"``, ``"<layer>|norm:<q>"``, ``"|confidence"``, ``"|saliency"``,
+``"<layer>|gate:<g>"``, ``"<layer>|norm:<q>"``, ``"|confidence"``, ``"|predicted"``,
+``"|mispredicted"``, ``"|saliency"``,
 ``"|input"``). Level k splits time into buckets of 2^k steps and keeps, per bucket and per
 column w, the min and the max (NaN wins, ±Inf survive); level 0 is the data itself. A tile
 is 512 consecutive buckets of one level of one sample, all W columns. Levels 1–3 are cut
@@ -144,6 +145,11 @@ class TileSource:
         p = cap.predictions
         if p is not None and p.confidence is not None:
             self._arrays["|confidence"] = p.confidence[..., None]
+        # per-step class ids and 0/1 mistakes: (B, T) each, small, as float32 columns
+        if p is not None and p.predicted is not None:
+            self._arrays["|predicted"] = np.asarray(p.predicted, np.float32)[..., None]
+        if p is not None and p.mispredicted is not None:
+            self._arrays["|mispredicted"] = np.asarray(p.mispredicted, np.float32)[..., None]
         if cap.saliency is not None:
             self._arrays["|saliency"] = cap.saliency[..., None]
         first = next(iter(cap))
