@@ -579,8 +579,8 @@ def test_predicted_classes_and_mistakes_are_tiled():
     data = payload_tiled.tiled_payload(cap, src, layer=None, quantity="h", sample=0, timestep=0)
     assert data["predictions"]["predicted"]["key"] == "|predicted"
     assert data["predictions"]["mispredicted"]["key"] == "|mispredicted"
-    c, bufs = src.answer({"type": "lstmviz-tiles", "id": 3,
-                          "tiles": [["|predicted", 0, 0, 1], ["|mispredicted", 0, 2, 0]]})  # fmt: skip
+    ask = [["|predicted", 0, 0, 1], ["|mispredicted", 0, 2, 0]]
+    c, bufs = src.answer({"type": "lstmviz-tiles", "id": 3, "tiles": ask})
     assert c["error"] is None
     np.testing.assert_array_equal(_decode(c["tiles"][0]["lo"], bufs)[:, 0], cls[0, 512:1024])
     hi = _decode(c["tiles"][1]["hi"], bufs)[:, 0]  # level 2: any mistake among 4 steps
