@@ -5,7 +5,8 @@ whole arrays (js/math/gates.ts, js/math/flow.ts). A long capture never sends tho
 the same per-step numbers are computed here, once per (layer, series) on first request, a time
 chunk at a time (no (B, T, U) float64 temporary at 1,000,000 steps), and tiled like any array:
 
-- ``gate means``: per gate, the mean over units at each step, (B, T, G);
+- ``gate means`` and ``gate spread``: per gate, the mean and the standard deviation over units
+  at each step (the untiled gate lines' line and ±1 sd band), (B, T, G) each;
 - ``memory flow``: mean |carried| and mean |written| over units (analysis.memory
   ``MemoryFlow.step_means``, the same definition), (B, T, 2); LSTM and GRU only;
 - the PCA trajectory, key ``<layer>|pca``: h on its first ≤ 3 principal components
@@ -31,16 +32,18 @@ def _chunks(n_steps: int, width: int, n_samples: int) -> range:
     return range(0, n_steps, step)
 
 
-def gate_means(lc: LayerCapture) -> np.ndarray:
-    """(B, T, G) float32: each gate's mean over units per step (NaN where a step has one)."""
+def gate_means(lc: LayerCapture, stat: str = "mean") -> np.ndarray:
+    """(B, T, G) float32: each gate's mean (or standard deviation, ``stat="sd"``) over units per
+    step (NaN where a step holds a NaN)."""
     names = list(lc.gates)
     b, t, u = lc.h.shape
     out = np.empty((b, t, len(names)), np.float32)
     step = _chunks(t, u, b).step
+    reduce = np.mean if stat == "mean" else np.std
     for s in range(0, t, step):
         sl = slice(s, s + step)
         for j, g in enumerate(names):
-            out[:, sl, j] = np.mean(lc.gates[g][:, sl], axis=-1, dtype=np.float64)
+            out[:, sl, j] = reduce(lc.gates[g][:, sl], axis=-1, dtype=np.float64)
     return out
 
 
@@ -87,6 +90,7 @@ def layer_series(lc: LayerCapture) -> dict[str, tuple[list[str], Callable[[], np
     out: dict[str, tuple[list[str], Callable[[], np.ndarray]]] = {}
     if lc.gates:
         out["gate means"] = (list(lc.gates), lambda: gate_means(lc))
+        out["gate spread"] = ([f"{g} sd" for g in lc.gates], lambda: gate_means(lc, "sd"))
     has_flow = (lc.kind == "LSTM" and lc.c is not None and {"input", "cell"} <= set(lc.gates)) or (
         lc.kind == "GRU" and {"update", "candidate"} <= set(lc.gates)
     )
