@@ -19,16 +19,16 @@ const U = UNITS;
 const K = Math.ceil(Math.log2(T));
 
 /** h[t, u]: smooth, plus a one-step spike at 77_777 on unit 2. */
-function value(t: number, u: number): number {
+function value(t: number, u: number, sample = 0): number {
   if (t === 77_777 && u === 2) return 0.99;
-  return 0.3 * Math.sin(t / 5000 + u);
+  return 0.3 * Math.sin(t / 5000 + u) - 0.25 * sample;
 }
 
 function enc(values: Float32Array, shape: number[]) {
   return { dtype: "float32", shape, data: new DataView(values.buffer) };
 }
 
-function tile(level: number, index: number, key = "lstm|h") {
+function tile(level: number, index: number, key = "lstm|h", sample = 0) {
   const U = key === "lstm|pca" ? 3 : UNITS;
   const size = 2 ** level;
   const nb = Math.ceil(T / size);
@@ -41,7 +41,7 @@ function tile(level: number, index: number, key = "lstm|h") {
       let mn = Infinity;
       let mx = -Infinity;
       for (let t = (b0 + b) * size; t < Math.min(T, (b0 + b + 1) * size); t++) {
-        const v = Math.fround(value(t, u));
+        const v = Math.fround(value(t, u, sample));
         mn = Math.min(mn, v);
         mx = Math.max(mx, v);
       }
@@ -50,12 +50,12 @@ function tile(level: number, index: number, key = "lstm|h") {
     }
   }
   const start = b0 * size;
-  return { key, sample: 0, level, index, start, stop: Math.min(T, start + n * size), n, width: U, lo, hi };
+  return { key, sample, level, index, start, stop: Math.min(T, start + n * size), n, width: U, lo, hi };
 }
 
 const K0 = 6; // ceil(100_000 / 64) = 1563 ≤ 2048
 
-function payload(offline = false) {
+function payload(offline = false, B = 1) {
   const initial = [];
   for (let i = 0; i < Math.ceil(Math.ceil(T / 2 ** K0) / TILE_STEPS); i++) {
     const t = tile(K0, i);
@@ -64,9 +64,9 @@ function payload(offline = false) {
   return {
     format: 1,
     model_name: "long",
-    n_samples: 1,
+    n_samples: B,
     n_steps: T,
-    lengths: [T],
+    lengths: Array.from({ length: B }, () => T),
     tokens: null,
     layers: [
       {
@@ -76,10 +76,10 @@ function payload(offline = false) {
         direction: null,
         fidelity: 0,
         steps: T,
-        arrays: { h: { tiled: true, key: "lstm|h", shape: [1, T, U] } },
+        arrays: { h: { tiled: true, key: "lstm|h", shape: [B, T, U] } },
         grad_norms: null,
         pca: null,
-        trajectory: { tiled: true, key: "lstm|pca", shape: [1, T, 3], labels: ["PC1", "PC2", "PC3"] },
+        trajectory: { tiled: true, key: "lstm|pca", shape: [B, T, 3], labels: ["PC1", "PC2", "PC3"] },
         weights: null,
         weight_grads: null,
         health: null,
@@ -124,7 +124,7 @@ class TileModel extends FakeModel {
     for (const r of reqs) {
       const buffers: DataView[] = [];
       const tiles = r.tiles.map(([key, sample, level, index]) => {
-        const t = tile(level, index, key);
+        const t = tile(level, index, key, sample);
         const U = t.width;
         buffers.push(new DataView(t.lo.buffer));
         const lo = { dtype: "float32", shape: [t.n, U], buffer: buffers.length - 1 };
@@ -148,8 +148,8 @@ beforeAll(() => {
 });
 afterAll(() => restore());
 
-function mount(offline = false) {
-  const model = new TileModel({ _data: payload(offline), layer: "lstm", timestep: 77_777 });
+function mount(offline = false, B = 1) {
+  const model = new TileModel({ _data: payload(offline, B), layer: "lstm", timestep: 77_777 });
   const el = document.createElement("div");
   document.body.append(el);
   const cleanup = widget.render({ model: model as never, el }) as () => void;
@@ -231,6 +231,26 @@ describe("tiled explorer", () => {
     model.answer();
     await tick();
     expect(card.textContent).toContain("every step");
+    cleanup();
+  });
+
+  it("switching the sample asks for its tiles and shows its own values", async () => {
+    const { model, $, cleanup } = mount(false, 2);
+    await tick();
+    model.answer();
+    await tick();
+    model.fromPython("sample", 1);
+    await tick();
+    const asked = model.sent.flatMap((m) => m.tiles.filter((t) => t[1] === 1));
+    expect(asked.length).toBeGreaterThan(0);
+    const vec = $("[data-view=vector]");
+    expect(vec.dataset.exact).toBe("false"); // sample 1's tile is not in yet: nothing wrong shown
+    model.answer();
+    await tick();
+    expect(vec.dataset.exact).toBe("true");
+    const vals = (vec.dataset.values ?? "").split(",").map(Number);
+    for (let u = 0; u < U; u++) if (u !== 2) expect(vals[u]).toBeCloseTo(Math.fround(value(77_777, u, 1)), 6);
+    expect($("[data-view=heatmap]").dataset.complete).toBe("true");
     cleanup();
   });
 
