@@ -6,7 +6,7 @@
  * exact values at the cursor from the level-0 tile. The "kernel" here answers from brute-force
  * tiles of a known array (built in this file, independently of the code under test).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 
 import { installCanvas, pixels } from "./canvas-testing";
 import { FakeModel } from "./testing";
@@ -122,6 +122,7 @@ class TileModel extends FakeModel {
   answer(): void {
     const reqs = this.sent.splice(0);
     for (const r of reqs) {
+      if (r.type !== "lstmviz-tiles") continue;
       const buffers: DataView[] = [];
       const tiles = r.tiles.map(([key, sample, level, index]) => {
         const t = tile(level, index, key, sample);
@@ -167,10 +168,10 @@ describe("tiled explorer", () => {
     const canvas = $(".lstmviz-heatmap-canvas") as HTMLCanvasElement;
     expect(pixels(canvas).some((v, i) => i % 4 === 3 && v > 0)).toBe(true);
     // it asked for the wanted level's tiles and the cursor's level-0 tile (+ neighbours), once each
-    const asked = model.sent.flatMap((m) => m.tiles.map((t) => t.join("/")));
+    const asked = model.sent.flatMap((m) => (m.tiles ?? []).map((t) => t.join("/")));
     expect(new Set(asked).size).toBe(asked.length);
     expect(asked).toContain(`lstm|h/0/0/${Math.floor(77_777 / TILE_STEPS)}`);
-    expect(model.sent.every((m) => m.tiles.length <= 64)).toBe(true);
+    expect(model.sent.every((m) => (m.tiles ?? []).length <= 64)).toBe(true);
     expect($("[data-view=vector]").dataset.exact).toBe("false");
     model.answer();
     await tick();
@@ -241,7 +242,7 @@ describe("tiled explorer", () => {
     await tick();
     model.fromPython("sample", 1);
     await tick();
-    const asked = model.sent.flatMap((m) => m.tiles.filter((t) => t[1] === 1));
+    const asked = model.sent.flatMap((m) => (m.tiles ?? []).filter((t) => t[1] === 1));
     expect(asked.length).toBeGreaterThan(0);
     const vec = $("[data-view=vector]");
     expect(vec.dataset.exact).toBe("false"); // sample 1's tile is not in yet: nothing wrong shown
@@ -252,6 +253,39 @@ describe("tiled explorer", () => {
     for (let u = 0; u < U; u++) if (u !== 2) expect(vals[u]).toBeCloseTo(Math.fround(value(77_777, u, 1)), 6);
     expect($("[data-view=heatmap]").dataset.complete).toBe("true");
     cleanup();
+  });
+
+  it("asks for the health findings until the kernel has them, then shows them", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const { model, el, cleanup } = mount();
+      const health = () => model.sent.filter((m) => m.type === "lstmviz-health");
+      expect(health()).toHaveLength(1);
+      const reply = (ready: boolean) => {
+        const layers = ready
+          ? {
+              lstm: {
+                findings: ["forget gate saturated in 3 of 4 units"],
+                groups: [],
+                collapsed: false,
+                mean_variance: 0.1,
+              },
+            }
+          : null;
+        for (const cb of model.custom) cb({ type: "lstmviz-health", id: 1, ready, layers, error: null }, []);
+      };
+      reply(false);
+      expect(el.querySelector("[data-view=health]")).toBeNull();
+      vi.advanceTimersByTime(1000);
+      expect(health()).toHaveLength(2); // asked again
+      reply(true);
+      expect(el.querySelector("[data-view=health]")?.textContent).toContain("forget gate saturated");
+      vi.advanceTimersByTime(5000);
+      expect(health()).toHaveLength(2); // and then no more
+      cleanup();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("offline: never sends, draws what is embedded and shows the note", async () => {

@@ -20,6 +20,54 @@ import { createLongHeatmap } from "./views/long-heatmap";
 import { createLongTracks } from "./views/long-tracks";
 import { createLongTrajectory } from "./views/long-trajectory";
 import { createLongVector } from "./views/long-vector";
+import type { DecodedPayload } from "./codecs";
+import type { HealthPayload } from "./model";
+import { createHealth } from "./views/health";
+
+export const HEALTH_MESSAGE = "lstmviz-health";
+/** How often, and how many times, the explorer asks whether the health findings are ready. */
+const HEALTH_POLL_MS = 1000;
+const HEALTH_TRIES = 300;
+
+/**
+ * The health card of a tiled explorer. Its findings are computed in the kernel after the first
+ * render (widget/deferred.py): asked for until ready (an offline copy embeds them), then the
+ * untiled health view is mounted on the tiled layers (it reads name, direction, fidelity,
+ * health).
+ */
+function attachHealth(cards: HTMLElement, store: Store, payload: TiledPayload, model: TiledModel): () => void {
+  let stop: (() => void) | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let tries = 0;
+  let done = false;
+  const show = (health: Record<string, HealthPayload | null>): void => {
+    done = true;
+    const layers = payload.layers.map((l) => ({ ...l, health: health[l.name] ?? null }));
+    stop = createHealth(cards, store, { ...payload, layers } as unknown as DecodedPayload);
+  };
+  const initial = Object.fromEntries(payload.layers.map((l) => [l.name, l.health]));
+  if (payload.layers.some((l) => l.health) || payload.tiling.offline) {
+    show(initial);
+    return () => stop?.();
+  }
+  const ask = (): void => {
+    timer = null;
+    if (tries++ < HEALTH_TRIES) model.send({ type: HEALTH_MESSAGE, id: tries });
+  };
+  const onMsg = (content: unknown): void => {
+    const m = content as { type?: unknown; ready?: unknown; layers?: unknown } | null;
+    if (!m || m.type !== HEALTH_MESSAGE || done) return;
+    if (m.ready === true) show((m.layers ?? {}) as Record<string, HealthPayload | null>);
+    else if (timer === null) timer = setTimeout(ask, HEALTH_POLL_MS);
+  };
+  model.on("msg:custom", onMsg as (...args: never[]) => void);
+  ask();
+  return () => {
+    model.off("msg:custom", onMsg as (...args: never[]) => void);
+    if (timer !== null) clearTimeout(timer);
+    stop?.();
+  };
+}
 
 /** What the tiled explorer needs of the anywidget model. */
 export interface TiledModel extends SyncModel {
@@ -121,6 +169,7 @@ export function mountTiledExplorer(el: HTMLElement, model: TiledModel, onFatal: 
     cleanups.push(createLongVector(cards, store, data));
     const trajectory = createLongTrajectory(cards, store, data);
     if (trajectory) cleanups.push(trajectory);
+    cleanups.push(attachHealth(cards, store, payload, model));
     cleanups.push(attachPlayer(store, T));
     cleanups.push(attachKeyboard(root, store, T));
   } catch (err) {

@@ -287,7 +287,6 @@ def test_tiled_explorer_payload_and_messages(model_and_seq, monkeypatch):
     assert lstm["pca"] is None
     assert lstm["grad_norms"] is None
     assert lstm["health"] is None  # not on the way to the first render
-    assert any("health" in x for x in w._data["tiled_out"])
     assert lstm["weights"]["forget"]["kernel"]["shape"] == [3, 6]
     assert data["attention"] == []
     assert "PCA trajectory" not in data["tiled_out"]
@@ -585,3 +584,36 @@ def test_predicted_classes_and_mistakes_are_tiled():
     np.testing.assert_array_equal(_decode(c["tiles"][0]["lo"], bufs)[:, 0], cls[0, 512:1024])
     hi = _decode(c["tiles"][1]["hi"], bufs)[:, 0]  # level 2: any mistake among 4 steps
     np.testing.assert_array_equal(hi, wrong[0].reshape(-1, 4).any(axis=1)[:512].astype(np.float32))
+
+
+def test_health_comes_after_the_first_render_and_equals_the_untiled(model_and_seq, monkeypatch):
+    """A tiled explorer computes health on a background thread; the browser's request gets
+    ready: false or the same entries the untiled payload carries; save_html embeds them."""
+    import time
+
+    from lstmviz_widget.widget import messages
+
+    model, x = model_and_seq
+    w = LSTMExplorer(model, x, tiles=True)
+    untiled = LSTMExplorer(w.capture, tiles=False)
+    sent = _sent(w, monkeypatch)
+    deadline = time.time() + 30
+    while True:
+        messages.on_health_message(w, {"type": "lstmviz-health", "id": 7})
+        reply = sent[-1][0]
+        assert reply["id"] == 7
+        assert reply["error"] is None
+        if reply["ready"] or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert reply["ready"] is True
+    want = {lc["name"]: lc["health"] for lc in untiled._data["layers"]}
+    assert reply["layers"] == want
+    assert all(lc["health"] is None for lc in w._data["layers"])  # not in the first payload
+    off = w._offline_data()
+    assert {lc["name"]: lc["health"] for lc in off["layers"]} == want
+    # an untiled explorer answers from its payload at once
+    sent_u = _sent(untiled, monkeypatch)
+    messages.on_health_message(untiled, {"type": "lstmviz-health", "id": 1})
+    assert sent_u[-1][0]["ready"] is True
+    assert sent_u[-1][0]["layers"] == want

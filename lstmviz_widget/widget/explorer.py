@@ -12,6 +12,7 @@ from ..data import Capture, LayerCapture
 from . import messages, payload, payload_tiled
 from .codec import TRANSPORTS, encode_array
 from .counterfactual import MODES, Counterfactual, Edit
+from .deferred import DeferredHealth
 from .tiles import TileSource
 
 #: Why a tiled explorer does not edit.
@@ -138,6 +139,7 @@ class LSTMExplorer(anywidget.AnyWidget):
         self._shown = shown
         self._tiled = payload_tiled.resolve(tiles, cap)
         self._tiles: TileSource | None = None
+        self._health: DeferredHealth | None = None
         self._matches: list[dict[str, Any]] = []
         self.capture: Capture = cap
         """Capture: the arrays the views draw (read-only by convention)."""
@@ -162,6 +164,7 @@ class LSTMExplorer(anywidget.AnyWidget):
             self._data = {**self._data, "counterfactual": self._cf.info("original", sample)}
         self.on_msg(self._on_edit_message)
         self.on_msg(self._on_tiles_message)
+        self.on_msg(lambda _w, content, _b: messages.on_health_message(self, content))
         self.sample = sample
         self.timestep = timestep
         self.quantity = quantity
@@ -178,12 +181,14 @@ class LSTMExplorer(anywidget.AnyWidget):
         first chooses the initial tiles (default: the traits)."""
         if self._tiled:
             self._tiles = TileSource(cap)
+            self._health = DeferredHealth(cap)
             lay, q, b, ts = view or (self.layer, self.quantity, self.sample, self.timestep)
             data = payload_tiled.tiled_payload(
                 cap, self._tiles, epochs, transport=self._transport,
                 layer=lay, quantity=q, sample=b, timestep=ts,
             )  # fmt: skip
         else:
+            self._health = None
             data = payload.capture_payload(cap, epochs, transport=self._transport)
         if self.store is not None:
             data["store"] = {
@@ -455,7 +460,10 @@ class LSTMExplorer(anywidget.AnyWidget):
         the finest level that fits ``budget``); None when untiled."""
         if self._tiles is None:
             return None
-        return payload_tiled.offline_payload(self._data, self._tiles, budget)
+        data = payload_tiled.offline_payload(self._data, self._tiles, budget)
+        health = (self._health.result(timeout=None) if self._health is not None else None) or {}
+        layers = [{**lc, "health": health.get(lc["name"])} for lc in data["layers"]]
+        return {**data, "layers": layers}
 
     def export(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import deferred
 from .tiles import MESSAGE_TYPE
 
 
@@ -63,6 +64,19 @@ def on_edit_message(ex: Any, content: Any) -> None:
             raise ValueError(f"unknown edit action {action!r}")
     except Exception as err:  # shown in the widget as text; the original is untouched
         ex.send({"type": ERROR_TYPE, "message": f"{type(err).__name__}: {err}"})
+
+
+def on_health_message(ex: Any, content: Any) -> None:
+    """A tiled explorer's request for its health findings (computed after the first render)."""
+    if not isinstance(content, dict) or content.get("type") != deferred.MESSAGE_TYPE:
+        return
+    health = getattr(ex, "_health", None)
+    if health is None:
+        layers = {lc["name"]: lc.get("health") for lc in ex._data["layers"]}
+        ex.send({"type": deferred.MESSAGE_TYPE, "id": content.get("id"), "ready": True,
+                 "layers": layers, "error": None})  # fmt: skip
+        return
+    ex.send(health.reply(content))
 
 
 def on_tiles_message(ex: Any, content: Any) -> None:

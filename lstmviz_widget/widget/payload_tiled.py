@@ -70,7 +70,7 @@ def _layer(lc: LayerCapture, source: TileSource, dtype: str) -> dict[str, Any]:
         "weights": _weights(lc, False, dtype),
         "weight_grads": _weights(lc, True, dtype),
         # health_report reads every array (2 s at 1,000,000 × 256): not on the way to the
-        # first render; analysis.health_report(cap) gives it (named in tiled_out)
+        # first render; computed after it (widget/deferred.py), asked for by the browser
         "health": None,
     }
 
@@ -105,7 +105,6 @@ def tiled_payload(
     left_out: list[str] = []
     if cap.attention:
         left_out.insert(0, "attention")
-    left_out.append("health findings (analysis.health_report(cap))")
     if cap.tokens is not None:
         left_out.append("token labels")
     shown = layer or first.name

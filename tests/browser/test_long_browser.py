@@ -5,6 +5,7 @@ A real ``LSTM(4)`` on one feature of small noise with a single-step spike plante
 1,000,000 steps). In the browser:
 
 1. it displays: the heatmap canvas painted, ``[data-view=heatmap]`` has ``data-tiled="true"``;
+   its health findings (computed after the first render) appear and equal the kernel's;
 2. ``+`` about the cursor down to a window of ≤ 128 steps: after every press (tiles settled,
    ``data-pending="0"``) the heatmap is painted and the spike's pixel column differs from the
    background and from the columns just left of it (steps before the spike) — at every level;
@@ -146,6 +147,20 @@ def test_a_million_steps_display_zoom_exact_and_offline(page, browser, servers, 
     assert heat.get_attribute("data-tiled") == "true"
     assert window(page) == (0, T)
     levels = [check_spike(page, "whole sequence")["level"]]
+
+    # health findings: computed in the kernel after the first render, then shown
+    health = page.locator("div.lstmviz [data-view=health]").first
+    health.wait_for(timeout=60_000)
+    findings = ld.kernel_value(
+        page,
+        "list(__import__('lstmviz_widget.analysis', fromlist=['health_report'])"
+        ".health_report(cap['lstm']).findings)",
+    )
+    text = health.inner_text()
+    for f in findings:
+        assert f in text, (f, text)
+    if not findings:
+        assert "no problems" in text.lower(), text
 
     # zoom about the cursor (on the spike) to a ~100-step window; the spike stays visible
     for press in range(20):
