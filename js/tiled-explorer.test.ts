@@ -76,7 +76,10 @@ function payload(offline = false, B = 1) {
         direction: null,
         fidelity: 0,
         steps: T,
-        arrays: { h: { tiled: true, key: "lstm|h", shape: [B, T, U] } },
+        arrays: {
+          h: { tiled: true, key: "lstm|h", shape: [B, T, U] },
+          "gate:forget": { tiled: true, key: "lstm|gate:forget", shape: [B, T, U] },
+        },
         grad_norms: null,
         pca: null,
         trajectory: { tiled: true, key: "lstm|pca", shape: [B, T, 3], labels: ["PC1", "PC2", "PC3"] },
@@ -286,6 +289,20 @@ describe("tiled explorer", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("draws a gate small multiple from that gate's own tiles", async () => {
+    const { model, $, cleanup } = mount();
+    await tick();
+    const gates = $("[data-view=gates]");
+    const panel = gates.querySelector("[data-panel='gate:forget']") as HTMLElement;
+    expect(panel).not.toBeNull();
+    expect(model.sent.some((m) => (m.tiles ?? []).some((t) => t[0] === "lstm|gate:forget"))).toBe(true);
+    model.answer();
+    await tick();
+    const canvas = panel.querySelector("canvas.lstmviz-heatmap-canvas") as HTMLCanvasElement;
+    expect(pixels(canvas).some((v, i) => i % 4 === 3 && v > 0)).toBe(true);
+    cleanup();
   });
 
   it("offline: never sends, draws what is embedded and shows the note", async () => {

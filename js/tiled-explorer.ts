@@ -16,6 +16,7 @@ import { TileClient, type TileTransport } from "./tiles/client";
 import { decodeTiledPayload, findTiledLayer, type TiledPayload } from "./tiles/payload";
 import { TiledData } from "./tiles/source";
 import { createLongControls } from "./views/long-controls";
+import { createLongGates } from "./views/long-gates";
 import { createLongHeatmap } from "./views/long-heatmap";
 import { createLongTracks } from "./views/long-tracks";
 import { createLongTrajectory } from "./views/long-trajectory";
@@ -166,6 +167,8 @@ export function mountTiledExplorer(el: HTMLElement, model: TiledModel, onFatal: 
     cleanups.push(createLongHeatmap(tracks, store, data));
     const lines = createLongTracks(tracks, store, data);
     if (lines) cleanups.push(lines);
+    const gates = createLongGates(tracks, store, data);
+    if (gates) cleanups.push(gates);
     cleanups.push(createLongVector(cards, store, data));
     const trajectory = createLongTrajectory(cards, store, data);
     if (trajectory) cleanups.push(trajectory);

@@ -90,7 +90,7 @@ def layer_series(lc: LayerCapture) -> dict[str, tuple[list[str], Callable[[], np
     out: dict[str, tuple[list[str], Callable[[], np.ndarray]]] = {}
     if lc.gates:
         out["gate means"] = (list(lc.gates), lambda: gate_means(lc))
-        out["gate spread"] = ([f"{g} sd" for g in lc.gates], lambda: gate_means(lc, "sd"))
+        out["gate spread"] = (list(lc.gates), lambda: gate_means(lc, "sd"))
     has_flow = (lc.kind == "LSTM" and lc.c is not None and {"input", "cell"} <= set(lc.gates)) or (
         lc.kind == "GRU" and {"update", "candidate"} <= set(lc.gates)
     )
