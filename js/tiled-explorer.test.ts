@@ -55,7 +55,7 @@ function tile(level: number, index: number, key = "lstm|h", sample = 0) {
 
 const K0 = 6; // ceil(100_000 / 64) = 1563 ≤ 2048
 
-function payload(offline = false, B = 1) {
+function payload(offline = false, B = 1, tokens = false) {
   const initial = [];
   for (let i = 0; i < Math.ceil(Math.ceil(T / 2 ** K0) / TILE_STEPS); i++) {
     const t = tile(K0, i);
@@ -90,6 +90,7 @@ function payload(offline = false, B = 1) {
     ],
     attention: [],
     tiled_out: ["attention"],
+    tokens_on_request: tokens,
     tiling: {
       tile_steps: 512,
       max_level: K,
@@ -125,6 +126,16 @@ class TileModel extends FakeModel {
   answer(): void {
     const reqs = this.sent.splice(0);
     for (const r of reqs) {
+      if (r.type === "lstmviz-tokens") {
+        const q = r as unknown as { id: number; sample: number; start: number; stop: number };
+        const tokens = Array.from({ length: q.stop - q.start }, (_, i) => `tok${q.start + i}`);
+        for (const cb of this.custom)
+          cb(
+            { type: "lstmviz-tokens", id: q.id, sample: q.sample, start: q.start, stop: q.stop, tokens, error: null },
+            [],
+          );
+        continue;
+      }
       if (r.type !== "lstmviz-tiles") continue;
       const buffers: DataView[] = [];
       const tiles = r.tiles.map(([key, sample, level, index]) => {
@@ -152,8 +163,8 @@ beforeAll(() => {
 });
 afterAll(() => restore());
 
-function mount(offline = false, B = 1) {
-  const model = new TileModel({ _data: payload(offline, B), layer: "lstm", timestep: 77_777 });
+function mount(offline = false, B = 1, tokens = false) {
+  const model = new TileModel({ _data: payload(offline, B, tokens), layer: "lstm", timestep: 77_777 });
   const el = document.createElement("div");
   document.body.append(el);
   const cleanup = widget.render({ model: model as never, el }) as () => void;
@@ -302,6 +313,28 @@ describe("tiled explorer", () => {
     await tick();
     const canvas = panel.querySelector("canvas.lstmviz-heatmap-canvas") as HTMLCanvasElement;
     expect(pixels(canvas).some((v, i) => i % 4 === 3 && v > 0)).toBe(true);
+    cleanup();
+  });
+
+  it("asks for token labels by window and shows them zoomed in", async () => {
+    const { model, $, el, cleanup } = mount(false, 1, true);
+    await tick();
+    const strip = $("[data-view=tokens]");
+    expect(strip.dataset.shown).toBe("0"); // 100,000 steps: "zoom in"
+    model.answer();
+    await tick();
+    expect($("[data-view=vector]").dataset.token).toBe("tok77777");
+    const root = el.querySelector(".lstmviz") as HTMLElement;
+    for (let i = 0; i < 12; i++) root.dispatchEvent(new KeyboardEvent("keydown", { key: "+", bubbles: true }));
+    await tick();
+    model.answer();
+    await tick();
+    const [a, b] = ($("[data-view=heatmap]").dataset.window ?? "").split(",").map(Number);
+    expect(Number(strip.dataset.shown)).toBe(b - a);
+    expect(strip.dataset.first).toBe(`tok${a}`);
+    // asked block by block, each once
+    const asked = model.sent.filter((m) => m.type === "lstmviz-tokens");
+    expect(asked).toHaveLength(0); // everything answered so far
     cleanup();
   });
 

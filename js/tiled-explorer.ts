@@ -15,9 +15,11 @@ import { TileCache } from "./tiles/cache";
 import { TileClient, type TileTransport } from "./tiles/client";
 import { decodeTiledPayload, findTiledLayer, type TiledPayload } from "./tiles/payload";
 import { TiledData } from "./tiles/source";
+import { TokenClient } from "./tiles/tokens";
 import { createLongControls } from "./views/long-controls";
 import { createLongGates } from "./views/long-gates";
 import { createLongHeatmap } from "./views/long-heatmap";
+import { createLongTokens } from "./views/long-tokens";
 import { createLongTracks } from "./views/long-tracks";
 import { createLongTrajectory } from "./views/long-trajectory";
 import { createLongVector } from "./views/long-vector";
@@ -147,9 +149,12 @@ export function mountTiledExplorer(el: HTMLElement, model: TiledModel, onFatal: 
     cleanups.push(() => store.clear());
     cleanups.push(store.onError(onFatal));
     cleanups.push(connectModel(store, model));
-    const client = new TileClient(new TileCache(), payload.tiling.offline ? null : transportOf(model));
+    const transport = payload.tiling.offline ? null : transportOf(model);
+    const client = new TileClient(new TileCache(), transport);
     cleanups.push(() => client.destroy());
-    const data = new TiledData(payload, client);
+    const tokens = payload.tokensOnRequest && transport ? new TokenClient(transport) : null;
+    if (tokens) cleanups.push(() => tokens.destroy());
+    const data = new TiledData(payload, client, tokens);
     root.dataset.timestep = String(store.state.timestep);
     cleanups.push(
       store.subscribe((s, changed) => {
@@ -165,6 +170,8 @@ export function mountTiledExplorer(el: HTMLElement, model: TiledModel, onFatal: 
     root.append(header, tracks, cards);
     cleanups.push(createLongControls(header, store, data));
     cleanups.push(createLongHeatmap(tracks, store, data));
+    const strip = createLongTokens(tracks, store, data);
+    if (strip) cleanups.push(strip);
     const lines = createLongTracks(tracks, store, data);
     if (lines) cleanups.push(lines);
     const gates = createLongGates(tracks, store, data);

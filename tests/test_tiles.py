@@ -617,3 +617,26 @@ def test_health_comes_after_the_first_render_and_equals_the_untiled(model_and_se
     messages.on_health_message(untiled, {"type": "lstmviz-health", "id": 1})
     assert sent_u[-1][0]["ready"] is True
     assert sent_u[-1][0]["layers"] == want
+
+
+def test_token_labels_are_served_by_window_with_clear_errors():
+    """A tiled payload carries no per-step labels; the page asks for windows of them."""
+    from lstmviz_widget.widget.messages import MAX_TOKENS, token_reply
+
+    cap = _synthetic(30_000, 2)
+    cap.tokens = [[f"w{t % 97}" for t in range(30_000)]]
+    data = payload_tiled.tiled_payload(cap, TileSource(cap), layer=None, quantity="h")
+    assert data["tokens"] is None
+    assert data["tokens_on_request"] is True
+    r = token_reply(cap.tokens, {"type": "lstmviz-tokens", "id": 4, "sample": 0,
+                                 "start": 512, "stop": 1024})  # fmt: skip
+    assert r["error"] is None
+    assert r["tokens"] == cap.tokens[0][512:1024]
+    assert (r["id"], r["start"], r["stop"]) == (4, 512, 1024)
+    for bad in ({"sample": 1, "start": 0, "stop": 1}, {"sample": 0, "start": 5, "stop": 2},
+                {"sample": 0, "start": 0, "stop": MAX_TOKENS + 1}, {"sample": "0", "start": 0,
+                "stop": 1}, {"sample": 0, "start": 29_999, "stop": 30_001}):  # fmt: skip
+        r = token_reply(cap.tokens, {"type": "lstmviz-tokens", "id": 1, **bad})
+        assert r["error"]
+        assert r["tokens"] == []
+    assert "no token labels" in token_reply(None, {"sample": 0, "start": 0, "stop": 1})["error"]

@@ -1,6 +1,6 @@
 /**
  * The lifecycle of a tiled view (js/views/long-*.ts): parts/lifecycle.ts plus a redraw when
- * tiles arrive. It redraws at the end of the task that changed one of `keys`, one frame after
+ * tiles (or token labels) arrive. It redraws at the end of the task that changed one of `keys`, one frame after
  * new tiles or a width change (reported to `onWidth`), and on theme changes.
  */
 import type { StateKey, Store } from "../store";
@@ -20,6 +20,7 @@ export function tiledLifecycle(
     if (keys.some((k) => changed.has(k))) life.frame.soon();
   });
   life.onDispose(data.client.onTiles(() => life.frame.schedule()));
+  if (data.tokens) life.onDispose(data.tokens.onTokens(() => life.frame.schedule()));
   life.onResize(el, onWidth);
   life.onTheme(el);
   onWidth(el.clientWidth);

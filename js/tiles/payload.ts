@@ -46,6 +46,8 @@ export interface TiledPayload {
   /** Predicted class id per step and 1 where it is wrong (labels given), or null. */
   predicted: TiledArray | null;
   mispredicted: TiledArray | null;
+  /** Whether token labels can be asked for by window (tokens.ts). */
+  tokensOnRequest: boolean;
   /** What the tiled explorer leaves out (attention, PCA, …), as names. */
   tiledOut: string[];
   loss: number | null;
@@ -138,6 +140,7 @@ export function decodeTiledPayload(raw: Record<string, unknown>): TiledPayload {
     confidence: pred ? ref(pred.confidence, "confidence", nSamples, nSteps) : null,
     predicted: pred ? ref(pred.predicted, "predicted", nSamples, nSteps) : null,
     mispredicted: pred ? ref(pred.mispredicted, "mispredicted", nSamples, nSteps) : null,
+    tokensOnRequest: raw.tokens_on_request === true,
     tiledOut: Array.isArray(raw.tiled_out) ? raw.tiled_out.map(String) : [],
     loss: raw.loss === null || raw.loss === undefined ? null : Number(raw.loss),
   };

@@ -8,6 +8,7 @@ import { TileClient } from "./client";
 import { type ColumnImage, composeColumns, foldLevel } from "./compose";
 import { levelFor, tileOfStep, tileRange, tilesAt } from "./levels";
 import type { TiledArray, TiledPayload } from "./payload";
+import type { TokenClient } from "./tokens";
 import { TILE_STEPS } from "./types";
 
 export interface WindowImage extends ColumnImage {
@@ -22,11 +23,14 @@ export interface WindowImage extends ColumnImage {
 export class TiledData {
   readonly payload: TiledPayload;
   readonly client: TileClient;
+  /** Token labels by window, or null (no tokens, or offline). */
+  readonly tokens: TokenClient | null;
   private readonly domains = new Map<string, Float32Array>();
 
-  constructor(payload: TiledPayload, client: TileClient) {
+  constructor(payload: TiledPayload, client: TileClient, tokens: TokenClient | null = null) {
     this.payload = payload;
     this.client = client;
+    this.tokens = tokens;
     for (const t of payload.initialTiles) client.cache.put(t, true);
   }
 
@@ -72,6 +76,11 @@ export class TiledData {
     if (!tile) return null;
     const off = (t - i * TILE_STEPS) * arr.width;
     return tile.lo.subarray(off, off + arr.width);
+  }
+
+  /** The token label of step t of a sample ("" while it is on its way or when there are none). */
+  tokenAt(sample: number, t: number): string {
+    return this.tokens?.at(sample, t, this.nSteps) ?? "";
   }
 
   /** Per-column [min…, max…] over every step of the sample (2 × width), from the first

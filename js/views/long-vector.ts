@@ -35,7 +35,9 @@ export function createLongVector(container: HTMLElement, store: Store, data: Til
     const q = layer.arrays.has(s.quantity) ? s.quantity : "h";
     const t = s.timestep;
     const values = data.exactAt(arr, s.sample, t);
-    card.title.textContent = `${quantityShort(q)} at t = ${t.toLocaleString("en-US")}`;
+    const token = data.tokenAt(s.sample, t);
+    card.title.textContent = `${quantityShort(q)} at t = ${t.toLocaleString("en-US")}${token ? ` “${token}”` : ""}`;
+    card.root.dataset.token = token;
     card.root.dataset.step = String(t);
     card.root.dataset.exact = String(values !== null);
     const w = Math.max(0, rootWidth - M.left - M.right);

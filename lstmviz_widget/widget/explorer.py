@@ -165,6 +165,7 @@ class LSTMExplorer(anywidget.AnyWidget):
         self.on_msg(self._on_edit_message)
         self.on_msg(self._on_tiles_message)
         self.on_msg(lambda _w, content, _b: messages.on_health_message(self, content))
+        self.on_msg(lambda _w, content, _b: messages.on_tokens_message(self, content))
         self.sample = sample
         self.timestep = timestep
         self.quantity = quantity

@@ -79,6 +79,36 @@ def on_health_message(ex: Any, content: Any) -> None:
     ex.send(health.reply(content))
 
 
+TOKENS_TYPE = "lstmviz-tokens"
+#: Most token labels one request may ask for (a tiled page asks 512 at a time).
+MAX_TOKENS = 4096
+
+
+def token_reply(tokens: list[list[str]] | None, content: dict[str, Any]) -> dict[str, Any]:
+    """The labels of steps [start, stop) of one sample, or an error saying what is wrong."""
+    out: dict[str, Any] = {"type": TOKENS_TYPE, "id": content.get("id"), "tokens": [],
+                           "error": None}  # fmt: skip
+    sample, start, stop = (content.get(k) for k in ("sample", "start", "stop"))
+    if tokens is None:
+        return {**out, "error": "this capture has no token labels"}
+    ok = all(isinstance(v, int) and not isinstance(v, bool) for v in (sample, start, stop))
+    if not ok or not 0 <= sample < len(tokens):  # type: ignore[operator]
+        return {**out, "error": f"bad token request: sample {sample!r}, steps {start!r}–{stop!r}"}
+    row = tokens[sample]  # type: ignore[index]
+    if not 0 <= start <= stop <= len(row) or stop - start > MAX_TOKENS:  # type: ignore[operator]
+        return {**out, "error": f"steps {start}–{stop} are outside 0–{len(row)} or over "
+                                f"{MAX_TOKENS} at once"}  # fmt: skip
+    return {**out, "sample": sample, "start": start, "stop": stop,
+            "tokens": [str(x) for x in row[start:stop]]}  # fmt: skip
+
+
+def on_tokens_message(ex: Any, content: Any) -> None:
+    """A tiled page's request for the token labels of a window (never all 1,000,000 at once)."""
+    if not isinstance(content, dict) or content.get("type") != TOKENS_TYPE:
+        return
+    ex.send(token_reply(ex.capture.tokens, content))
+
+
 def on_tiles_message(ex: Any, content: Any) -> None:
     """A tile request: one reply with binary buffers (an untiled explorer says so)."""
     if not isinstance(content, dict) or content.get("type") != MESSAGE_TYPE:

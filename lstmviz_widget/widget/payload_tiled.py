@@ -105,8 +105,6 @@ def tiled_payload(
     left_out: list[str] = []
     if cap.attention:
         left_out.insert(0, "attention")
-    if cap.tokens is not None:
-        left_out.append("token labels")
     shown = layer or first.name
     return {
         "format": 1,
@@ -114,7 +112,8 @@ def tiled_payload(
         "n_samples": cap.n_samples,
         "n_steps": t,
         "lengths": [int(n) for n in cap.lengths],
-        "tokens": None,  # a label per step would be megabytes of JSON (tiled_out)
+        "tokens": None,  # a label per step would be megabytes of JSON: asked for by window
+        "tokens_on_request": cap.tokens is not None,
         "layers": [_layer(lc, source, transport) for lc in cap],
         "epochs": epochs,
         "input": inp,

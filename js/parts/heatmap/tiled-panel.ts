@@ -220,7 +220,9 @@ function attachPointer(
     const t = stepAt(ev);
     const exact = data.exactAt(arr, store.state.sample, t);
     let lines: string[];
-    if (exact) lines = [`step ${t} · unit ${u}`, `${quantityShort(q)} = ${formatValue(exact[u])}`];
+    const token = data.tokenAt(store.state.sample, t);
+    const head = token ? `step ${t} “${token}” · unit ${u}` : `step ${t} · unit ${u}`;
+    if (exact) lines = [head, `${quantityShort(q)} = ${formatValue(exact[u])}`];
     else if (lastImage()) {
       const last = lastImage() as WindowImage;
       const c = clamp(Math.floor(((ev.clientX - r.left) / r.width) * last.cols), 0, last.cols - 1);
