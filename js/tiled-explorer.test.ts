@@ -306,6 +306,10 @@ describe("tiled explorer", () => {
     const { model, $, cleanup } = mount();
     await tick();
     const gates = $("[data-view=gates]");
+    expect(gates.querySelector("[data-panel='gate:forget']")).toBeNull(); // folded: nothing asked
+    expect(model.sent.some((m) => (m.tiles ?? []).some((t) => t[0] === "lstm|gate:forget"))).toBe(false);
+    (gates.querySelector("button") as HTMLButtonElement).click();
+    await tick();
     const panel = gates.querySelector("[data-panel='gate:forget']") as HTMLElement;
     expect(panel).not.toBeNull();
     expect(model.sent.some((m) => (m.tiles ?? []).some((t) => t[0] === "lstm|gate:forget"))).toBe(true);

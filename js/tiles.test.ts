@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { makeColorScale, NAN_RGB, rgba32 } from "./math/scales";
 import { TileCache } from "./tiles/cache";
@@ -310,6 +310,39 @@ describe("TileClient", () => {
     // someone else's message is ignored
     f.reply({ type: "lstmviz-export", id: "x" }, []);
     expect(client.pending).toBe(6);
+  });
+
+  it("asks again for tiles the kernel is still computing", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
+    try {
+      const f = fakeTransport();
+      const client = new TileClient(new TileCache(), f.transport);
+      client.want("lyr|series:gate means", 0, 9, 0);
+      client.flush();
+      expect(f.sent).toHaveLength(1);
+      f.reply(
+        {
+          type: "lstmviz-tiles",
+          id: f.sent[0].id,
+          error: null,
+          tiles: [],
+          pending: [["lyr|series:gate means", 0, 9, 0]],
+        },
+        [],
+      );
+      expect(client.pending).toBe(1); // still waited for
+      client.want("lyr|series:gate means", 0, 9, 0);
+      client.flush();
+      expect(f.sent).toHaveLength(1); // not asked twice meanwhile
+      vi.advanceTimersByTime(300);
+      await Promise.resolve();
+      client.flush();
+      expect(f.sent).toHaveLength(2);
+      expect(f.sent[1].tiles).toEqual([["lyr|series:gate means", 0, 9, 0]]);
+      client.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("offline: never sends, serves what is held", async () => {

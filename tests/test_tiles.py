@@ -477,12 +477,14 @@ def test_cached_pyramids_stay_within_their_byte_budget(monkeypatch):
     src = TileSource(cap)
     one = None
     for b in range(3):
-        src.answer({"tiles": [["rnn|h", b, 6, 0]]})
+        src.answer({"tiles": [["rnn|h", b, 6, 0]]})  # a tile from raw; the pyramid in the back
+        src.settle()
         one = one or src.cached_bytes
     assert src.cached_bytes == 3 * one  # levels ≥ 4 of three (key, sample): all kept
     monkeypatch.setattr(tiles, "CACHE_BYTES", 2 * one)
     reply, bufs = src.answer({"tiles": [["rnn|h", 0, 7, 0]]})  # sample 0 again: most recent
     src.answer({"tiles": [["|input", 1, 5, 0]]})  # a fourth: the least recent (1, 2) go
+    src.settle()
     assert src.cached_bytes <= 2 * one
     assert set(src._cache) == {("rnn|h", 0), ("|input", 1)}
     _, hi = _brute(cap["rnn"].h[0, : 512 * 128], 7)
@@ -491,6 +493,7 @@ def test_cached_pyramids_stay_within_their_byte_budget(monkeypatch):
     )
     monkeypatch.setattr(tiles, "CACHE_BYTES", 0)  # the pyramid in use always stays
     src.answer({"tiles": [["rnn|h", 2, 4, 1]]})
+    src.settle()
     assert list(src._cache) == [("rnn|h", 2)]
 
 
@@ -555,10 +558,14 @@ def test_the_trajectory_key_is_the_pca_projection(model_and_seq):
     src = TileSource(cap)
     for lc in cap:
         want = pca(lc, k=3).projection
-        c, bufs = src.answer(
-            {"type": "lstmviz-tiles", "id": 2, "tiles": [[f"{lc.name}|pca", 1, 0, 1]]}
-        )
+        ask = {"type": "lstmviz-tiles", "id": 2, "tiles": [[f"{lc.name}|pca", 1, 0, 1]]}
+        c, _ = src.answer(ask)  # computed in the background: "pending", never blocked on
+        assert c["tiles"] == []
+        assert c["pending"] == [[f"{lc.name}|pca", 1, 0, 1]]
+        src.settle()
+        c, bufs = src.answer(ask)
         assert c["error"] is None
+        assert c["pending"] == []
         got = _decode(c["tiles"][0]["lo"], bufs)
         np.testing.assert_allclose(got, want[1, 512:1024], rtol=1e-5, atol=1e-6)
 

@@ -6,7 +6,8 @@
  * MAX_PER_MESSAGE at the end of the task, so a frame that needs 20 tiles sends one message.
  * A reply files its tiles, records how long the batch took (`lastLatencyMs`, from the request
  * to the reply's arrival) and tells the listeners, who redraw. Offline (save_html) nothing is
- * ever requested: only the embedded tiles exist. Errors in a reply (an unknown key) go to
+ * ever requested: only the embedded tiles exist. Tiles of a key the kernel is still computing
+ * come back as `pending` and are asked for again after RETRY_MS (they count as pending). Errors in a reply (an unknown key) go to
  * `lastError`, shown by the views as a note, never thrown into a draw.
  */
 import type { RawBytes } from "../model";
@@ -14,6 +15,8 @@ import { TileCache } from "./cache";
 import { decodeTile, type RawTile, type Tile, tileId, type TileRequest } from "./types";
 
 export const MAX_PER_MESSAGE = 64;
+/** How long to wait before asking again for tiles the kernel is still computing. */
+export const RETRY_MS = 250;
 export const TILES_MESSAGE = "lstmviz-tiles";
 
 export interface TileTransport {
@@ -32,6 +35,7 @@ export class TileClient {
   private readonly listeners = new Set<(tiles: Tile[]) => void>();
   private nextId = 1;
   private flushScheduled = false;
+  private dead = false;
   private readonly unlisten: () => void;
   lastLatencyMs: number | null = null;
   /** When the batch of the last reply went out (performance.now()), for request → drawn. */
@@ -94,7 +98,7 @@ export class TileClient {
 
   /** A message from the kernel (ours or not). */
   receive(content: unknown, buffers: readonly RawBytes[]): void {
-    const msg = content as { type?: unknown; id?: unknown; error?: unknown; tiles?: unknown } | null;
+    const msg = content as { type?: unknown; id?: unknown; error?: unknown; tiles?: unknown; pending?: unknown } | null;
     if (!msg || msg.type !== TILES_MESSAGE) return;
     const id = Number(msg.id);
     const sent = this.sentAt.get(id);
@@ -114,12 +118,30 @@ export class TileClient {
         this.lastError = (err as Error).message;
       }
     }
-    // Everything this request asked for is answered (an entry the kernel refused included).
-    for (const [tid, rid] of this.inFlight) if (rid === id) this.inFlight.delete(tid);
+    // Everything this request asked for is answered (an entry the kernel refused included),
+    // except what it is still computing (a derived key): asked again after RETRY_MS.
+    const again: TileRequest[] = [];
+    for (const e of Array.isArray(msg.pending) ? (msg.pending as TileRequest[]) : []) {
+      if (Array.isArray(e) && e.length === 4) again.push([String(e[0]), Number(e[1]), Number(e[2]), Number(e[3])]);
+    }
+    const waiting = new Set(again.map((r) => tileId(...r)));
+    for (const [tid, rid] of this.inFlight) if (rid === id && !waiting.has(tid)) this.inFlight.delete(tid);
+    if (again.length) {
+      setTimeout(() => {
+        if (this.dead) return;
+        for (const r of again) {
+          const tid = tileId(...r);
+          this.inFlight.delete(tid);
+          if (!this.cache.has(...r)) this.queued.set(tid, r);
+        }
+        this.scheduleFlush();
+      }, RETRY_MS);
+    }
     for (const cb of this.listeners) cb(got);
   }
 
   destroy(): void {
+    this.dead = true;
     this.unlisten();
     this.listeners.clear();
   }

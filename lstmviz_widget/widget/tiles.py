@@ -16,8 +16,10 @@ Protocol: docs/widget-contract.md ("Tiled `_data`").
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -158,6 +160,9 @@ class TileSource:
         self._cache: OrderedDict[tuple[str, int], list[tuple[np.ndarray, np.ndarray]]] = (
             OrderedDict()
         )
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self._jobs: dict[tuple[Any, ...], Future[Any]] = {}
 
     # -- keys ---------------------------------------------------------------------------
     @property
@@ -184,14 +189,51 @@ class TileSource:
         """[B, T, W] as the payload announces it."""
         return [self.n_samples, self.n_steps, self.width(key)]
 
-    def raw(self, key: str, sample: int) -> np.ndarray:
-        """One sample of a key as (T_key, W) (a view; gradient norms computed once)."""
-        if key not in self._arrays and key in self._series:
+    def _materialize(self, key: str) -> None:
+        """Compute a derived key (gradient norm, series, PCA) once; blocking."""
+        if key in self._arrays:
+            return
+        if key in self._series:
             self._arrays[key] = self._series[key][1]()
-        if key not in self._arrays:
+        else:
             g = self._norm_of[key]
             n = np.sqrt(np.einsum("btu,btu->bt", g, g, dtype=np.float64)).astype(np.float32)
             self._arrays[key] = n[..., None]
+
+    def _background(self, job: tuple[Any, ...], fn: Callable[[], Any]) -> None:
+        """Run ``fn`` once on the source's one background thread (numpy releases the GIL in
+        its reductions, so the kernel keeps answering meanwhile)."""
+        with self._lock:
+            if job in self._jobs and not self._jobs[job].done():
+                return  # running or queued (a finished one runs again: an evicted pyramid)
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmviz-tiles")
+            self._jobs[job] = self._pool.submit(fn)
+
+    def settle(self) -> None:
+        """Wait for the background work started so far (tests; save_html needs none)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.result()
+
+    def ready(self, key: str) -> bool:
+        """Whether a key's values exist; a derived one that does not is started in the
+        background (a request for it is answered "pending" meanwhile, never blocked on)."""
+        if key in self._arrays:
+            return True
+        job = self._jobs.get(("key", key))
+        if job is None:
+            self._background(("key", key), lambda: self._materialize(key))
+            return False
+        if not job.done():
+            return False
+        job.result()  # re-raise what the computation raised
+        return True
+
+    def raw(self, key: str, sample: int) -> np.ndarray:
+        """One sample of a key as (T_key, W) (a view; derived keys computed once)."""
+        self._materialize(key)
         out: np.ndarray = self._arrays[key][sample]
         return out
 
@@ -216,17 +258,24 @@ class TileSource:
 
     def _pyramid(self, key: str, sample: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """Levels CACHED_FROM … K of one (key, sample), built on first use and kept."""
-        ck = (key, sample)
-        if ck in self._cache:
-            self._cache.move_to_end(ck)
-            return self._cache[ck]
+        got = self._cached(key, sample)
+        if got is not None:
+            return got
         levels = [self.level_bins(key, sample, CACHED_FROM)]
         for _ in range(CACHED_FROM + 1, self.max_level + 1):
             levels.append(coarser(*levels[-1]))
-        self._cache[ck] = levels
-        while len(self._cache) > 1 and self.cached_bytes > CACHE_BYTES:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[(key, sample)] = levels
+            while len(self._cache) > 1 and self.cached_bytes > CACHE_BYTES:
+                self._cache.popitem(last=False)
         return levels
+
+    def _cached(self, key: str, sample: int) -> list[tuple[np.ndarray, np.ndarray]] | None:
+        with self._lock:
+            got = self._cache.get((key, sample))
+            if got is not None:
+                self._cache.move_to_end((key, sample))
+            return got
 
     @property
     def cached_bytes(self) -> int:
@@ -245,7 +294,15 @@ class TileSource:
             s = 1 << level
             x = self.window(key, sample, b0 * s, min(b1 * s, self.n_steps))
             return bins(x, s)
-        lo, hi = self._pyramid(key, sample)[level - CACHED_FROM]
+        levels = self._cached(key, sample)
+        if levels is None:
+            # not built yet: this tile straight from the raw steps (≤ 512·2^level of them) and
+            # the pyramid in the background, so no request waits for a whole key's pyramid
+            self._background(("pyramid", key, sample), lambda: self._pyramid(key, sample))
+            s = 1 << level
+            x = self.window(key, sample, b0 * s, min(b1 * s, self.n_steps))
+            return bins(x, s)
+        lo, hi = levels[level - CACHED_FROM]
         return lo[b0:b1], hi[b0:b1]
 
     # -- tiles --------------------------------------------------------------------------
@@ -331,6 +388,7 @@ class TileSource:
         entries = content.get("tiles") if isinstance(content, dict) else None
         errors: list[str] = []
         tiles: list[dict[str, Any]] = []
+        pending: list[list[Any]] = []  # derived keys still being computed: ask again
         buffers: list[memoryview] = []
         if not isinstance(entries, list):
             errors.append("'tiles' must be a list of [key, sample, level, index]")
@@ -348,6 +406,9 @@ class TileSource:
             if why is not None:
                 errors.append(f"tile {entry!r}: {why}")
                 continue
+            if not self.ready(entry[0]):
+                pending.append(list(entry))
+                continue
             tile = self.tile(*entry)
             for side in ("lo", "hi"):
                 arr = tile[side]
@@ -356,7 +417,7 @@ class TileSource:
                     arr["buffer"] = len(buffers) - 1
             tiles.append(tile)
         reply = {"type": MESSAGE_TYPE, "id": rid, "error": "; ".join(errors) or None,
-                 "tiles": tiles}  # fmt: skip
+                 "tiles": tiles, "pending": pending}  # fmt: skip
         return reply, buffers
 
     # -- offline (save_html) --------------------------------------------------------------
