@@ -13,6 +13,8 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
+
 from ..data import Capture
 from .payload import _health
 
@@ -20,7 +22,9 @@ MESSAGE_TYPE = "lstmviz-health"
 
 
 def _compute(cap: Capture) -> dict[str, Any]:
-    return {lc.name: _health(lc) for lc in cap}
+    # numpy's floating-point warnings from this thread would print into whatever cell runs
+    with np.errstate(all="ignore"):
+        return {lc.name: _health(lc) for lc in cap}
 
 
 class DeferredHealth:

@@ -119,6 +119,13 @@ def encode_scaled(a: np.ndarray, scale: float) -> dict[str, Any]:
     return {"dtype": "float16", "shape": list(q.shape), "data": q.data.cast("B"), "scale": scale}
 
 
+def _quietly(fn: Callable[[], Any]) -> Any:
+    """Run background work without numpy's floating-point warnings: from a thread they would
+    print into whichever notebook cell happens to run (errstate is per thread)."""
+    with np.errstate(all="ignore"):
+        return fn()
+
+
 class TileSource:
     """The keys of one capture and their tiles. Holds references to the capture's arrays."""
 
@@ -208,7 +215,7 @@ class TileSource:
                 return  # running or queued (a finished one runs again: an evicted pyramid)
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lstmviz-tiles")
-            self._jobs[job] = self._pool.submit(fn)
+            self._jobs[job] = self._pool.submit(_quietly, fn)
 
     def settle(self) -> None:
         """Wait for the background work started so far (tests; save_html needs none)."""
