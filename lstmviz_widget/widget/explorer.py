@@ -461,10 +461,8 @@ class LSTMExplorer(anywidget.AnyWidget):
         the finest level that fits ``budget``); None when untiled."""
         if self._tiles is None:
             return None
-        data = payload_tiled.offline_payload(self._data, self._tiles, budget)
-        health = (self._health.result(timeout=None) if self._health is not None else None) or {}
-        layers = [{**lc, "health": health.get(lc["name"])} for lc in data["layers"]]
-        return {**data, "layers": layers}
+        health = self._health.result(timeout=None) if self._health is not None else None
+        return payload_tiled.offline_payload(self._data, self._tiles, budget, health=health)
 
     def export(
         self,

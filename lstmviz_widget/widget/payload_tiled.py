@@ -135,10 +135,16 @@ def tiled_payload(
 
 
 def offline_payload(
-    data: dict[str, Any], source: TileSource, budget: int = OFFLINE_BUDGET
+    data: dict[str, Any],
+    source: TileSource,
+    budget: int = OFFLINE_BUDGET,
+    *,
+    health: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A tiled `_data` for save_html: every tile of every key and sample from the coarsest
-    level down to the finest L whose levels L … K fit ``budget`` (base64 bytes); a note says
+    level down to the finest L whose levels L … K fit ``budget`` (base64 bytes), and each
+    layer's ``health`` entry from ``health`` (layer name → entry; the page has no kernel to
+    ask); a note says
     how many steps a column of level L holds when L > 0."""
     finest = source.offline_levels(budget)
     note = ""
@@ -146,4 +152,6 @@ def offline_payload(
         note = f"offline copy: the finest level holds {1 << finest} steps per column"
     tiling = {**data["tiling"], "offline": True, "finest_level": finest, "note": note,
               "initial_level": max(data["tiling"]["initial_level"], finest)}  # fmt: skip
-    return {**data, "tiling": tiling, "initial_tiles": source.offline_tiles(finest)}
+    layers = [{**lc, "health": (health or {}).get(lc["name"])} for lc in data["layers"]]
+    return {**data, "layers": layers, "tiling": tiling,
+            "initial_tiles": source.offline_tiles(finest)}  # fmt: skip
